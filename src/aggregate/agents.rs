@@ -1,0 +1,76 @@
+//! The inventory of client user agents, for `authsift agents`.
+
+use rustc_hash::FxHashMap;
+
+use crate::aggregate::{DistinctSet, insert_distinct, merge_maps, min_max};
+use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
+use crate::event::Event;
+use crate::pipeline::Aggregate;
+use crate::time::Timestamp;
+
+#[derive(Debug, Default)]
+pub struct AgentCounts {
+    pub events: u64,
+    pub successes: u64,
+    pub failures: u64,
+    pub users: DistinctSet,
+    pub ips: DistinctSet,
+    pub range: Option<(Timestamp, Timestamp)>,
+}
+
+/// Counts per raw user agent (`""` when missing) of legacy events, or of all with `--all`.
+#[derive(Debug)]
+pub struct Agents {
+    pub all_events: bool,
+    pub agents: FxHashMap<String, AgentCounts>,
+}
+
+impl Agents {
+    pub fn new(all_events: bool) -> Agents {
+        Agents {
+            all_events,
+            agents: FxHashMap::default(),
+        }
+    }
+
+    /// Rows by events (descending), then user agent.
+    pub fn rows(self) -> Vec<(String, AgentCounts)> {
+        let mut rows: Vec<_> = self.agents.into_iter().collect();
+        rows.sort_by(|a, b| b.1.events.cmp(&a.1.events).then_with(|| a.0.cmp(&b.0)));
+        rows
+    }
+}
+
+impl Aggregate for Agents {
+    fn add(&mut self, event: &Event<'_>) {
+        if !self.all_events && !is_legacy(event) {
+            return;
+        }
+        let user_agent = event.client.raw_user_agent.as_deref().unwrap_or_default();
+        let counts = match self.agents.get_mut(user_agent) {
+            Some(counts) => counts,
+            None => self.agents.entry(user_agent.to_string()).or_default(),
+        };
+        counts.events += 1;
+        counts.successes += u64::from(is_success(event));
+        counts.failures += u64::from(is_failure(event) || is_denied(event));
+        if let Some(user) = user_key(event) {
+            insert_distinct(&mut counts.users, &user);
+        }
+        if let Some(ip) = &event.client.ip_address {
+            insert_distinct(&mut counts.ips, ip);
+        }
+        min_max(&mut counts.range, Some((event.published, event.published)));
+    }
+
+    fn merge(&mut self, later: Agents) {
+        merge_maps(&mut self.agents, later.agents, |a, b| {
+            a.events += b.events;
+            a.successes += b.successes;
+            a.failures += b.failures;
+            a.users.extend(b.users);
+            a.ips.extend(b.ips);
+            min_max(&mut a.range, b.range);
+        });
+    }
+}

@@ -1,0 +1,66 @@
+//! The overall counts of `authsift summary`.
+
+use rustc_hash::FxHashMap;
+
+use crate::aggregate::{DistinctSet, insert_distinct, merge_maps, min_max};
+use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
+use crate::event::Event;
+use crate::pipeline::Aggregate;
+use crate::time::Timestamp;
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub events: u64,
+    /// Events per `outcome.result`; `""` for events without one.
+    pub outcomes: FxHashMap<String, u64>,
+    pub event_types: FxHashMap<String, u64>,
+    pub legacy_events: u64,
+    pub legacy_successes: u64,
+    pub legacy_failures: u64,
+    pub users: DistinctSet,
+    pub ips: DistinctSet,
+    pub range: Option<(Timestamp, Timestamp)>,
+}
+
+impl Aggregate for Summary {
+    fn add(&mut self, event: &Event<'_>) {
+        self.events += 1;
+        let outcome = event.outcome.result.as_ref().map_or("", |r| r.as_str());
+        match self.outcomes.get_mut(outcome) {
+            Some(count) => *count += 1,
+            None => {
+                self.outcomes.insert(outcome.to_string(), 1);
+            }
+        }
+        match self.event_types.get_mut(event.event_type.as_ref()) {
+            Some(count) => *count += 1,
+            None => {
+                self.event_types.insert(event.event_type.to_string(), 1);
+            }
+        }
+        if is_legacy(event) {
+            self.legacy_events += 1;
+            self.legacy_successes += u64::from(is_success(event));
+            self.legacy_failures += u64::from(is_failure(event) || is_denied(event));
+        }
+        if let Some(user) = user_key(event) {
+            insert_distinct(&mut self.users, &user);
+        }
+        if let Some(ip) = &event.client.ip_address {
+            insert_distinct(&mut self.ips, ip);
+        }
+        min_max(&mut self.range, Some((event.published, event.published)));
+    }
+
+    fn merge(&mut self, later: Summary) {
+        self.events += later.events;
+        merge_maps(&mut self.outcomes, later.outcomes, |a, b| *a += b);
+        merge_maps(&mut self.event_types, later.event_types, |a, b| *a += b);
+        self.legacy_events += later.legacy_events;
+        self.legacy_successes += later.legacy_successes;
+        self.legacy_failures += later.legacy_failures;
+        self.users.extend(later.users);
+        self.ips.extend(later.ips);
+        min_max(&mut self.range, later.range);
+    }
+}

@@ -1,0 +1,155 @@
+//! The normalised Okta LogEvent every input shape is read into.
+//!
+//! Text borrows from the input buffer where it can (`Cow`), so a memory-mapped export is parsed
+//! without copying most strings. Every field but `uuid`, `published` and `event_type` may be
+//! absent: Okta documents most of them as nullable and re-exports drop more.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use crate::time::Timestamp;
+
+/// Optional text, borrowed from the input where possible.
+pub type Text<'a> = Option<Cow<'a, str>>;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event<'a> {
+    pub uuid: Cow<'a, str>,
+    pub published: Timestamp,
+    pub event_type: Cow<'a, str>,
+    pub legacy_event_type: Text<'a>,
+    pub display_message: Text<'a>,
+    pub severity: Text<'a>,
+    pub outcome: Outcome<'a>,
+    pub actor: Actor<'a>,
+    pub client: Client<'a>,
+    pub security_context: SecurityContext<'a>,
+    pub request_uri: Text<'a>,
+    pub external_session_id: Text<'a>,
+    pub transaction_id: Text<'a>,
+    pub targets: Vec<Target<'a>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Outcome<'a> {
+    pub result: Option<OutcomeResult<'a>>,
+    pub reason: Text<'a>,
+}
+
+/// `outcome.result`; values outside Okta's documented set are kept as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutcomeResult<'a> {
+    Success,
+    Failure,
+    Skipped,
+    Allow,
+    Deny,
+    Challenge,
+    Unknown,
+    Other(Cow<'a, str>),
+}
+
+impl<'a> OutcomeResult<'a> {
+    pub fn parse(text: Cow<'a, str>) -> OutcomeResult<'a> {
+        const KNOWN: [(&str, OutcomeResult<'static>); 7] = [
+            ("SUCCESS", OutcomeResult::Success),
+            ("FAILURE", OutcomeResult::Failure),
+            ("SKIPPED", OutcomeResult::Skipped),
+            ("ALLOW", OutcomeResult::Allow),
+            ("DENY", OutcomeResult::Deny),
+            ("CHALLENGE", OutcomeResult::Challenge),
+            ("UNKNOWN", OutcomeResult::Unknown),
+        ];
+        KNOWN
+            .into_iter()
+            .find(|(name, _)| text.eq_ignore_ascii_case(name))
+            .map_or(OutcomeResult::Other(text), |(_, result)| result)
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            OutcomeResult::Success => "SUCCESS",
+            OutcomeResult::Failure => "FAILURE",
+            OutcomeResult::Skipped => "SKIPPED",
+            OutcomeResult::Allow => "ALLOW",
+            OutcomeResult::Deny => "DENY",
+            OutcomeResult::Challenge => "CHALLENGE",
+            OutcomeResult::Unknown => "UNKNOWN",
+            OutcomeResult::Other(text) => text,
+        }
+    }
+}
+
+impl Serialize for OutcomeResult<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor<'a> {
+    pub id: Text<'a>,
+    #[serde(rename = "type")]
+    pub kind: Text<'a>,
+    pub alternate_id: Text<'a>,
+    pub display_name: Text<'a>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Client<'a> {
+    pub ip_address: Text<'a>,
+    pub raw_user_agent: Text<'a>,
+    pub os: Text<'a>,
+    pub browser: Text<'a>,
+    pub zone: Text<'a>,
+    pub device: Text<'a>,
+    pub city: Text<'a>,
+    pub state: Text<'a>,
+    pub country: Text<'a>,
+    pub postal_code: Text<'a>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityContext<'a> {
+    pub as_number: Option<u64>,
+    pub as_org: Text<'a>,
+    pub isp: Text<'a>,
+    pub domain: Text<'a>,
+    pub is_proxy: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target<'a> {
+    pub id: Text<'a>,
+    #[serde(rename = "type")]
+    pub kind: Text<'a>,
+    pub alternate_id: Text<'a>,
+    pub display_name: Text<'a>,
+}
+
+impl Target<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.id.is_none()
+            && self.kind.is_none()
+            && self.alternate_id.is_none()
+            && self.display_name.is_none()
+    }
+}
+
+/// Normalises a text value as read: empty strings and the string `"null"` (which Okta writes in
+/// `client.zone`) mean absent, so every shape agrees on what is missing.
+pub fn text(value: Cow<'_, str>) -> Text<'_> {
+    if value.is_empty() || value == "null" {
+        None
+    } else {
+        Some(value)
+    }
+}

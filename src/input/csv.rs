@@ -1,0 +1,535 @@
+//! CSV shapes: the Admin Console "Download CSV" (snake_case dotted header, `timestamp`,
+//! `target0.*`..`target3.*`) and SIEM re-exports (camelCase dotted header, `published`).
+//!
+//! Columns are matched by name, in any order, after folding case and dropping underscores, so
+//! `client.user_agent.raw_user_agent` and `client.userAgent.rawUserAgent` are one column.
+//! Records are split by hand (RFC 4180) so that unquoted and simply quoted fields borrow from
+//! the input instead of being copied.
+
+use std::borrow::Cow;
+
+use memchr::{memchr, memchr2};
+
+use crate::event::{Event, Outcome, OutcomeResult, Target, text};
+use crate::input::ChunkOutput;
+use crate::input::json::targets_from_json;
+use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
+use crate::input::problem::{Problem, ProblemKind};
+use crate::time::Timestamp;
+
+/// Which header convention a CSV export uses; only reported, both are read the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvStyle {
+    AdminConsole,
+    CamelCase,
+}
+
+/// The header of a CSV export: what each column holds.
+#[derive(Debug, Clone)]
+pub struct CsvLayout {
+    pub style: CsvStyle,
+    columns: Vec<Option<Column>>,
+    header: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Uuid,
+    Published,
+    EventType,
+    LegacyEventType,
+    DisplayMessage,
+    Severity,
+    OutcomeResult,
+    OutcomeReason,
+    ActorId,
+    ActorType,
+    ActorAlternateId,
+    ActorDisplayName,
+    ClientIp,
+    UserAgent,
+    Os,
+    Browser,
+    Zone,
+    Device,
+    City,
+    State,
+    Country,
+    PostalCode,
+    Lat,
+    Lon,
+    AsNumber,
+    AsOrg,
+    Isp,
+    Domain,
+    IsProxy,
+    RequestUri,
+    ExternalSessionId,
+    TransactionId,
+    TargetList,
+    Target(usize, TargetField),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TargetField {
+    Id,
+    Type,
+    AlternateId,
+    DisplayName,
+}
+
+/// Column names after folding (lower case, no underscores), and what they hold.
+const COLUMNS: &[(&str, Column)] = &[
+    ("uuid", Column::Uuid),
+    ("published", Column::Published),
+    ("timestamp", Column::Published),
+    ("eventtype", Column::EventType),
+    ("legacyeventtype", Column::LegacyEventType),
+    ("displaymessage", Column::DisplayMessage),
+    ("severity", Column::Severity),
+    ("outcome.result", Column::OutcomeResult),
+    ("outcome.reason", Column::OutcomeReason),
+    ("actor.id", Column::ActorId),
+    ("actor.type", Column::ActorType),
+    ("actor.alternateid", Column::ActorAlternateId),
+    ("actor.displayname", Column::ActorDisplayName),
+    ("client.ipaddress", Column::ClientIp),
+    ("client.useragent.rawuseragent", Column::UserAgent),
+    ("client.useragent.os", Column::Os),
+    ("client.useragent.browser", Column::Browser),
+    ("client.zone", Column::Zone),
+    ("client.device", Column::Device),
+    ("client.geographicalcontext.city", Column::City),
+    ("client.geographicalcontext.state", Column::State),
+    ("client.geographicalcontext.country", Column::Country),
+    ("client.geographicalcontext.postalcode", Column::PostalCode),
+    ("client.geographicalcontext.geolocation.lat", Column::Lat),
+    ("client.geographicalcontext.geolocation.lon", Column::Lon),
+    ("securitycontext.asnumber", Column::AsNumber),
+    ("securitycontext.asorg", Column::AsOrg),
+    ("securitycontext.isp", Column::Isp),
+    ("securitycontext.domain", Column::Domain),
+    ("securitycontext.isproxy", Column::IsProxy),
+    ("debugcontext.debugdata.requesturi", Column::RequestUri),
+    (
+        "authenticationcontext.externalsessionid",
+        Column::ExternalSessionId,
+    ),
+    ("transaction.id", Column::TransactionId),
+    ("target", Column::TargetList),
+];
+
+/// Targets kept from `targetN.*` columns: Okta's export has four.
+const MAX_TARGETS: usize = 4;
+
+fn fold_name(name: &str) -> String {
+    name.trim()
+        .chars()
+        .filter(|c| *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn column_named(folded: &str) -> Option<Column> {
+    if let Some((_, column)) = COLUMNS.iter().find(|(name, _)| *name == folded) {
+        return Some(*column);
+    }
+    // `target0.id` (Admin Console) or `target.0.id` (json_normalize-style).
+    let rest = folded.strip_prefix("target")?;
+    let rest = rest.strip_prefix('.').unwrap_or(rest);
+    let (index, field) = rest.split_once('.')?;
+    let index: usize = index.parse().ok().filter(|i| *i < MAX_TARGETS)?;
+    let field = match field {
+        "id" => TargetField::Id,
+        "type" => TargetField::Type,
+        "alternateid" => TargetField::AlternateId,
+        "displayname" => TargetField::DisplayName,
+        _ => return None,
+    };
+    Some(Column::Target(index, field))
+}
+
+impl CsvLayout {
+    /// Reads a header line (without its line ending). `Err` says why it is not an Okta export.
+    pub fn from_header(line: &[u8]) -> Result<CsvLayout, String> {
+        let header = std::str::from_utf8(line).map_err(|_| "binary data".to_string())?;
+        let mut names = Vec::new();
+        split_record(line, 0, &mut names);
+        let folded: Vec<String> = names
+            .iter()
+            .map(|f| fold_name(&String::from_utf8_lossy(f.bytes(line))))
+            .collect();
+        let mut seen = Vec::new();
+        let columns: Vec<Option<Column>> = folded
+            .iter()
+            .map(|name| {
+                let column = column_named(name).filter(|c| !seen.contains(c));
+                seen.extend(column);
+                column
+            })
+            .collect();
+        let missing: Vec<&str> = [
+            (Column::Uuid, "uuid"),
+            (Column::Published, "timestamp or published"),
+            (Column::EventType, "event_type or eventType"),
+        ]
+        .iter()
+        .filter(|(column, _)| !seen.contains(column))
+        .map(|(_, name)| *name)
+        .collect();
+        if missing.len() == 3 {
+            return Err("unrecognised content (not JSON, NDJSON or an Okta CSV export)".into());
+        }
+        if !missing.is_empty() {
+            return Err(format!("CSV header lacks {}", missing.join(", ")));
+        }
+        let style = if folded.iter().any(|n| n == "timestamp")
+            || header.contains("event_type")
+            || header.contains("alternate_id")
+        {
+            CsvStyle::AdminConsole
+        } else {
+            CsvStyle::CamelCase
+        };
+        Ok(CsvLayout {
+            style,
+            columns,
+            header: line.to_vec(),
+        })
+    }
+
+    pub fn column_count(&self) -> usize {
+        self.columns.len()
+    }
+}
+
+/// A field's position in the input: `[start, end)`, and whether it held doubled quotes.
+#[derive(Debug, Clone, Copy)]
+struct FieldSpan {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+impl FieldSpan {
+    fn bytes(self, data: &[u8]) -> &[u8] {
+        &data[self.start..self.end]
+    }
+}
+
+/// Splits the record starting at `pos` into `fields` and returns where the next record starts,
+/// or `None` when the data ends inside a quoted field.
+fn split_record(data: &[u8], mut pos: usize, fields: &mut Vec<FieldSpan>) -> Option<usize> {
+    fields.clear();
+    loop {
+        if data.get(pos) == Some(&b'"') {
+            let start = pos + 1;
+            let mut scan = start;
+            let mut escaped = false;
+            let end = loop {
+                let quote = scan + memchr(b'"', &data[scan..])?;
+                if data.get(quote + 1) == Some(&b'"') {
+                    escaped = true;
+                    scan = quote + 2;
+                } else {
+                    break quote;
+                }
+            };
+            fields.push(FieldSpan {
+                start,
+                end,
+                escaped,
+            });
+            pos = end + 1;
+            // Anything between the closing quote and the delimiter is not RFC 4180; skip it.
+            pos = memchr2(b',', b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        } else {
+            let end = memchr2(b',', b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+            let trimmed = if end > pos && data[end - 1] == b'\r' && data.get(end) != Some(&b',') {
+                end - 1
+            } else {
+                end
+            };
+            fields.push(FieldSpan {
+                start: pos,
+                end: trimmed,
+                escaped: false,
+            });
+            pos = end;
+        }
+        match data.get(pos) {
+            Some(b',') => pos += 1,
+            Some(_) => return Some(pos + 1),
+            None => return Some(pos),
+        }
+    }
+}
+
+/// Reads every CSV record in `data`, a chunk cut at record boundaries (the header excluded).
+pub fn read_records<'a>(data: &'a [u8], layout: &CsvLayout, out: &mut ChunkOutput<'a>) {
+    let mut fields = Vec::with_capacity(layout.column_count());
+    let mut pos = 0;
+    while pos < data.len() {
+        let start = pos;
+        let line_end = memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        let line = &data[pos..line_end];
+        if line.iter().all(|b| b.is_ascii_whitespace())
+            || line.strip_suffix(b"\r") == Some(&layout.header)
+            || line == layout.header
+        {
+            // Blank lines and headers repeated by concatenated exports hold no record.
+            pos = line_end + 1;
+            continue;
+        }
+        let Some(next) = split_record(data, pos, &mut fields) else {
+            out.problems.push(Problem::new(
+                ProblemKind::Truncated,
+                start,
+                "input ends inside a quoted field",
+            ));
+            return;
+        };
+        pos = next;
+        if fields.len() != layout.column_count() {
+            out.problems.push(Problem::new(
+                ProblemKind::FieldCount,
+                start,
+                format!(
+                    "expected {} fields, found {}",
+                    layout.column_count(),
+                    fields.len()
+                ),
+            ));
+            continue;
+        }
+        match record_to_event(data, &fields, layout) {
+            Ok(event) => out.events.push(event),
+            Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
+        }
+    }
+}
+
+fn field_text(data: &[u8], span: FieldSpan) -> Result<Option<Cow<'_, str>>, (ProblemKind, String)> {
+    let bytes = span.bytes(data);
+    let value = std::str::from_utf8(bytes).map_err(|e| {
+        (
+            ProblemKind::InvalidUtf8,
+            format!("at byte {} of a field", e.valid_up_to()),
+        )
+    })?;
+    Ok(text(if span.escaped {
+        Cow::Owned(value.replace("\"\"", "\""))
+    } else {
+        Cow::Borrowed(value)
+    }))
+}
+
+fn record_to_event<'a>(
+    data: &'a [u8],
+    fields: &[FieldSpan],
+    layout: &CsvLayout,
+) -> Result<Event<'a>, (ProblemKind, String)> {
+    let mut uuid = None;
+    let mut published = None;
+    let mut event_type = None;
+    let mut event = Event {
+        uuid: Cow::Borrowed(""),
+        published: Timestamp(0),
+        event_type: Cow::Borrowed(""),
+        legacy_event_type: None,
+        display_message: None,
+        severity: None,
+        outcome: Outcome::default(),
+        actor: Default::default(),
+        client: Default::default(),
+        security_context: Default::default(),
+        request_uri: None,
+        external_session_id: None,
+        transaction_id: None,
+        targets: Vec::new(),
+    };
+    let mut targets: [Target<'a>; MAX_TARGETS] = Default::default();
+    for (column, span) in layout.columns.iter().zip(fields) {
+        let Some(column) = column else { continue };
+        let Some(value) = field_text(data, *span)? else {
+            continue;
+        };
+        let value = Some(value);
+        match column {
+            Column::Uuid => uuid = value,
+            Column::Published => published = value,
+            Column::EventType => event_type = value,
+            Column::LegacyEventType => event.legacy_event_type = value,
+            Column::DisplayMessage => event.display_message = value,
+            Column::Severity => event.severity = value,
+            Column::OutcomeResult => event.outcome.result = value.map(OutcomeResult::parse),
+            Column::OutcomeReason => event.outcome.reason = value,
+            Column::ActorId => event.actor.id = value,
+            Column::ActorType => event.actor.kind = value,
+            Column::ActorAlternateId => event.actor.alternate_id = value,
+            Column::ActorDisplayName => event.actor.display_name = value,
+            Column::ClientIp => event.client.ip_address = value,
+            Column::UserAgent => event.client.raw_user_agent = value,
+            Column::Os => event.client.os = value,
+            Column::Browser => event.client.browser = value,
+            Column::Zone => event.client.zone = value,
+            Column::Device => event.client.device = value,
+            Column::City => event.client.city = value,
+            Column::State => event.client.state = value,
+            Column::Country => event.client.country = value,
+            Column::PostalCode => event.client.postal_code = value,
+            Column::Lat => event.client.lat = value.as_deref().and_then(parse_number),
+            Column::Lon => event.client.lon = value.as_deref().and_then(parse_number),
+            Column::AsNumber => {
+                event.security_context.as_number = value.as_deref().and_then(parse_as_number)
+            }
+            Column::AsOrg => event.security_context.as_org = value,
+            Column::Isp => event.security_context.isp = value,
+            Column::Domain => event.security_context.domain = value,
+            Column::IsProxy => {
+                event.security_context.is_proxy = value.as_deref().and_then(parse_bool)
+            }
+            Column::RequestUri => event.request_uri = value,
+            Column::ExternalSessionId => event.external_session_id = value,
+            Column::TransactionId => event.transaction_id = value,
+            Column::TargetList => {
+                event.targets = value.as_deref().map(targets_from_json).unwrap_or_default()
+            }
+            Column::Target(index, field) => {
+                let target = &mut targets[*index];
+                match field {
+                    TargetField::Id => target.id = value,
+                    TargetField::Type => target.kind = value,
+                    TargetField::AlternateId => target.alternate_id = value,
+                    TargetField::DisplayName => target.display_name = value,
+                }
+            }
+        }
+    }
+    if event.targets.is_empty() {
+        event.targets = targets.into_iter().filter(|t| !t.is_empty()).collect();
+    }
+    event.uuid = uuid.ok_or((ProblemKind::MissingField("uuid"), String::new()))?;
+    let published = published.ok_or((ProblemKind::MissingField("published"), String::new()))?;
+    event.published = Timestamp::parse(&published)
+        .ok_or_else(|| (ProblemKind::BadTime, format!("{published:?}")))?;
+    event.event_type = event_type.ok_or((ProblemKind::MissingField("eventType"), String::new()))?;
+    Ok(event)
+}
+
+/// Cuts CSV input into chunks at record ends, tracking quotes so that a newline inside a quoted
+/// field is never taken for a record end. Doubled quotes toggle twice, so parity is enough.
+#[derive(Debug, Default, Clone)]
+pub struct QuoteScanner {
+    pub pos: usize,
+    in_quotes: bool,
+}
+
+impl QuoteScanner {
+    pub fn at(pos: usize) -> QuoteScanner {
+        QuoteScanner {
+            pos,
+            in_quotes: false,
+        }
+    }
+
+    /// The first record end at or after `min`, scanning on from the previous call.
+    pub fn next_record_end(&mut self, data: &[u8], min: usize) -> Option<usize> {
+        while self.pos < data.len() {
+            if self.in_quotes {
+                match memchr(b'"', &data[self.pos..]) {
+                    Some(i) => {
+                        self.pos += i + 1;
+                        self.in_quotes = false;
+                    }
+                    None => self.pos = data.len(),
+                }
+            } else if self.pos < min {
+                match memchr(b'"', &data[self.pos..min]) {
+                    Some(i) => {
+                        self.pos += i + 1;
+                        self.in_quotes = true;
+                    }
+                    None => self.pos = min,
+                }
+            } else {
+                match memchr2(b'"', b'\n', &data[self.pos..]) {
+                    Some(i) => {
+                        let at = self.pos + i;
+                        self.pos = at + 1;
+                        if data[at] == b'\n' {
+                            return Some(self.pos);
+                        }
+                        self.in_quotes = true;
+                    }
+                    None => self.pos = data.len(),
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(line: &str) -> Vec<String> {
+        let mut spans = Vec::new();
+        split_record(line.as_bytes(), 0, &mut spans);
+        spans
+            .iter()
+            .map(|s| {
+                let v = String::from_utf8_lossy(s.bytes(line.as_bytes())).into_owned();
+                if s.escaped {
+                    v.replace("\"\"", "\"")
+                } else {
+                    v
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn splits_rfc4180_records() {
+        assert_eq!(fields("a,b,c\n"), ["a", "b", "c"]);
+        assert_eq!(fields("a,,c\r\n"), ["a", "", "c"]);
+        assert_eq!(
+            fields(r#""x, y","say ""hi""",z"#),
+            ["x, y", r#"say "hi""#, "z"]
+        );
+        assert_eq!(fields("\"multi\nline\",2\n"), ["multi\nline", "2"]);
+        assert_eq!(fields("a,b,\n"), ["a", "b", ""]);
+        assert_eq!(fields("\"\"\n"), [""]);
+    }
+
+    #[test]
+    fn header_styles_and_refusals() {
+        let admin =
+            CsvLayout::from_header(b"severity,event_type,uuid,timestamp,actor.alternate_id")
+                .unwrap();
+        assert_eq!(admin.style, CsvStyle::AdminConsole);
+        let camel =
+            CsvLayout::from_header(b"\"uuid\",published,eventType,actor.alternateId").unwrap();
+        assert_eq!(camel.style, CsvStyle::CamelCase);
+        assert_eq!(
+            CsvLayout::from_header(b"published,eventType").unwrap_err(),
+            "CSV header lacks uuid"
+        );
+        assert_eq!(
+            CsvLayout::from_header(b"Event Type,Description").unwrap_err(),
+            "unrecognised content (not JSON, NDJSON or an Okta CSV export)"
+        );
+    }
+
+    #[test]
+    fn quote_scanner_never_cuts_inside_quotes() {
+        let data = b"a,\"x\ny\"\nb,\"\"\"\n\"\nc,d\n";
+        let mut scanner = QuoteScanner::default();
+        let mut cuts = Vec::new();
+        while let Some(cut) = scanner.next_record_end(data, 0) {
+            cuts.push(cut);
+        }
+        assert_eq!(cuts, [8, 16, 20]);
+    }
+}

@@ -1,0 +1,221 @@
+//! Where export bytes come from: files (memory-mapped), gzip files and standard input (read as
+//! streams on a separate thread so decompression overlaps parsing), and directories walked in
+//! sorted order.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use memmap2::Mmap;
+use sha2::{Digest, Sha256};
+
+/// One input named on the command line, or found below a directory named there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPath {
+    File(PathBuf),
+    Stdin,
+}
+
+impl InputPath {
+    /// How the input is named in reports.
+    pub fn display(&self) -> String {
+        match self {
+            InputPath::File(path) => path.display().to_string(),
+            InputPath::Stdin => "<stdin>".into(),
+        }
+    }
+}
+
+/// Expands the paths given on the command line: `-` is standard input, a directory stands for
+/// every file below it (sorted by path, so runs are repeatable). A path that cannot be read is
+/// returned with the reason, to be reported by name while the others are still read.
+pub fn expand(paths: &[PathBuf]) -> Vec<Result<InputPath, (String, String)>> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Ok(InputPath::Stdin));
+        } else {
+            walk(path, &mut inputs);
+        }
+    }
+    inputs
+}
+
+fn walk(path: &Path, inputs: &mut Vec<Result<InputPath, (String, String)>>) {
+    let name = path.display().to_string();
+    match std::fs::metadata(path) {
+        Err(error) => inputs.push(Err((name, describe_io(&error)))),
+        Ok(meta) if meta.is_dir() => match std::fs::read_dir(path) {
+            Err(error) => inputs.push(Err((name, describe_io(&error)))),
+            Ok(entries) => {
+                let mut children: Vec<PathBuf> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                children.sort();
+                for child in children {
+                    walk(&child, inputs);
+                }
+            }
+        },
+        Ok(_) => inputs.push(Ok(InputPath::File(path.to_path_buf()))),
+    }
+}
+
+/// An I/O error in words, without the `(os error N)` suffix.
+pub fn describe_io(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let text = error.to_string();
+            match text.find(" (os error") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            }
+        }
+    }
+}
+
+/// The bytes of one opened input.
+pub enum Opened {
+    /// A plain file mapped into memory (or read, when it is too small or cannot be mapped).
+    Mapped(Mapped),
+    /// A gzip file or standard input: read block by block.
+    Stream(Box<dyn Read + Send>),
+}
+
+pub enum Mapped {
+    Map(Mmap),
+    Bytes(Vec<u8>),
+}
+
+impl Mapped {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Mapped::Map(map) => map,
+            Mapped::Bytes(bytes) => bytes,
+        }
+    }
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// An opened input: its bytes, whether it is gzip, and how many raw bytes it holds.
+pub struct Source {
+    pub opened: Opened,
+    pub gzip: bool,
+    /// Raw (compressed) bytes read so far, for progress and the file size of streams.
+    pub raw_read: Arc<AtomicU64>,
+    /// SHA-256 of the raw bytes, filled in by the stream reader as it goes.
+    pub raw_hash: Option<Arc<std::sync::Mutex<Sha256>>>,
+}
+
+impl Source {
+    pub fn open(input: &InputPath, hash: bool) -> io::Result<Source> {
+        let raw_read = Arc::new(AtomicU64::new(0));
+        let raw_hash = hash.then(|| Arc::new(std::sync::Mutex::new(Sha256::new())));
+        match input {
+            InputPath::File(path) => {
+                let file = File::open(path)?;
+                let len = file.metadata()?.len();
+                // SAFETY: the evidence file is opened read-only; authsift never writes to its
+                // inputs, and a concurrent writer would at worst change the bytes parsed.
+                let mapped = if len == 0 {
+                    Mapped::Bytes(Vec::new())
+                } else {
+                    match unsafe { Mmap::map(&file) } {
+                        Ok(map) => Mapped::Map(map),
+                        Err(_) => {
+                            let mut bytes = Vec::new();
+                            (&file).read_to_end(&mut bytes)?;
+                            Mapped::Bytes(bytes)
+                        }
+                    }
+                };
+                if mapped.bytes().starts_with(&GZIP_MAGIC) {
+                    let reader = Counting {
+                        inner: io::Cursor::new(mapped),
+                        read: raw_read.clone(),
+                        hash: raw_hash.clone(),
+                    };
+                    Ok(Source {
+                        opened: Opened::Stream(Box::new(flate2::read::MultiGzDecoder::new(reader))),
+                        gzip: true,
+                        raw_read,
+                        raw_hash,
+                    })
+                } else {
+                    raw_read.store(mapped.bytes().len() as u64, Ordering::Relaxed);
+                    Ok(Source {
+                        opened: Opened::Mapped(mapped),
+                        gzip: false,
+                        raw_read,
+                        raw_hash,
+                    })
+                }
+            }
+            InputPath::Stdin => {
+                let mut stdin = io::stdin().lock();
+                let mut head = [0u8; 2];
+                let mut got = 0;
+                while got < 2 {
+                    match stdin.read(&mut head[got..])? {
+                        0 => break,
+                        n => got += n,
+                    }
+                }
+                drop(stdin);
+                let head = head[..got].to_vec();
+                let gzip = head == GZIP_MAGIC;
+                let reader = Counting {
+                    inner: io::Cursor::new(head).chain(io::stdin()),
+                    read: raw_read.clone(),
+                    hash: raw_hash.clone(),
+                };
+                let opened: Box<dyn Read + Send> = if gzip {
+                    Box::new(flate2::read::MultiGzDecoder::new(reader))
+                } else {
+                    Box::new(reader)
+                };
+                Ok(Source {
+                    opened: Opened::Stream(opened),
+                    gzip,
+                    raw_read,
+                    raw_hash,
+                })
+            }
+        }
+    }
+}
+
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+/// Counts (and optionally hashes) the raw bytes a stream reader consumes.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+    hash: Option<Arc<std::sync::Mutex<Sha256>>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(hash) = &self.hash
+            && let Ok(mut hash) = hash.lock()
+        {
+            hash.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// Lower-case hex of a SHA-256 digest.
+pub fn hex_digest(hash: Sha256) -> String {
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,529 @@
+//! The parallel driver: cuts each input into chunks at record boundaries, reads chunks on rayon
+//! workers, removes duplicate events in input order, and folds the rest into mergeable
+//! aggregates, also on the workers. Output does not depend on thread count or chunk size.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use rustc_hash::FxHashSet;
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::event::Event;
+use crate::input::source::{InputPath, Opened, Source, describe_io, expand, hex_digest};
+use crate::input::{ChunkOutput, Detected, Shape, detect};
+use crate::time::Timestamp;
+
+/// A fold over events that can be split across workers and merged back in input order.
+pub trait Aggregate: Send {
+    fn add(&mut self, event: &Event<'_>);
+    fn merge(&mut self, later: Self);
+}
+
+/// How a run reads its inputs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Events before this instant are left out of the aggregates (they still count as read).
+    pub since: Option<Timestamp>,
+    /// Events at or after this instant are left out of the aggregates.
+    pub until: Option<Timestamp>,
+    /// Make the first skipped record an error.
+    pub strict: bool,
+    /// Compute each input's SHA-256.
+    pub hash: bool,
+    /// Target chunk size in bytes; chunks end at the first record end past it.
+    pub chunk_size: usize,
+    /// Examples of each kind of skipped record reported per file.
+    pub examples_per_kind: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            since: None,
+            until: None,
+            strict: false,
+            hash: false,
+            chunk_size: 1 << 20,
+            examples_per_kind: 3,
+        }
+    }
+}
+
+/// What was read from one input: the chain-of-custody facts a report starts with.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileReport {
+    pub name: String,
+    /// The detected shape, with `+gzip` when compressed; `None` when the file was refused.
+    pub shape: Option<String>,
+    /// Size on disk (compressed size for gzip).
+    pub bytes: u64,
+    /// Distinct events read (duplicates not included).
+    pub events: u64,
+    pub duplicates: u64,
+    /// Events left out by `--since`/`--until`.
+    pub outside_range: u64,
+    pub skipped: BTreeMap<String, u64>,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    pub sha256: Option<String>,
+    /// Why the file could not be read, when it could not.
+    pub error: Option<String>,
+    /// Warnings to print: the first few skipped records of each kind, with their position.
+    pub messages: Vec<String>,
+}
+
+impl FileReport {
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+}
+
+/// The result of a run: the merged aggregate and a report per input.
+pub struct Run<A> {
+    pub aggregate: A,
+    pub files: Vec<FileReport>,
+}
+
+/// Chunks read in parallel before their events are merged; bounds memory.
+const CHUNKS_PER_BATCH: usize = 16;
+/// Bytes a stream reader hands over at a time.
+const BLOCK_SIZE: usize = 1 << 22;
+
+/// Reads every input and folds its events into one aggregate made by `make`.
+pub fn run<A, F>(
+    paths: &[std::path::PathBuf],
+    options: &Options,
+    progress: &ProgressBar,
+    make: F,
+) -> Result<Run<A>, Error>
+where
+    A: Aggregate,
+    F: Fn() -> A + Sync,
+{
+    let mut state = State {
+        seen: Dedup::default(),
+        aggregate: make(),
+        options,
+    };
+    let mut files = Vec::new();
+    for input in expand(paths) {
+        let report = match input {
+            Err((name, reason)) => FileReport {
+                name,
+                error: Some(reason),
+                ..FileReport::default()
+            },
+            Ok(input) => read_input(&input, &mut state, progress, &make)?,
+        };
+        if options.strict
+            && let Some(error) = &report.error
+        {
+            return Err(Error::Input(report.name, error.clone()));
+        }
+        files.push(report);
+    }
+    Ok(Run {
+        aggregate: state.aggregate,
+        files,
+    })
+}
+
+struct State<'o, A> {
+    seen: Dedup,
+    aggregate: A,
+    options: &'o Options,
+}
+
+/// Events already seen, by uuid and published time: overlapping exports repeat events whole,
+/// while sanitised samples reuse one uuid for different events, which must not be merged.
+/// Canonical uuids are kept as 128-bit numbers; anything else as text.
+#[derive(Default)]
+struct Dedup {
+    uuids: FxHashSet<(u128, i64)>,
+    others: FxHashSet<(Box<str>, i64)>,
+}
+
+impl Dedup {
+    /// True the first time an event is offered.
+    fn first_sighting(&mut self, event: &Event<'_>) -> bool {
+        let published = event.published.0;
+        match parse_uuid(&event.uuid) {
+            Some(number) => self.uuids.insert((number, published)),
+            None => self.others.insert((event.uuid.as_ref().into(), published)),
+        }
+    }
+}
+
+fn parse_uuid(text: &str) -> Option<u128> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 36 || [8, 13, 18, 23].iter().any(|&i| bytes[i] != b'-') {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            continue;
+        }
+        let digit = (b as char).to_digit(16)?;
+        value = value << 4 | u128::from(digit);
+    }
+    Some(value)
+}
+
+/// Per-file bookkeeping while its chunks are merged.
+struct FileState<'r> {
+    report: &'r mut FileReport,
+    shape: Shape,
+    /// Newlines before the current chunk, for line numbers in warnings.
+    lines_before: u64,
+    /// Offset of the current buffer within the (decompressed) input.
+    buffer_offset: u64,
+}
+
+fn read_input<A, F>(
+    input: &InputPath,
+    state: &mut State<'_, A>,
+    progress: &ProgressBar,
+    make: &F,
+) -> Result<FileReport, Error>
+where
+    A: Aggregate,
+    F: Fn() -> A + Sync,
+{
+    let mut report = FileReport {
+        name: input.display(),
+        ..FileReport::default()
+    };
+    let source = match Source::open(input, state.options.hash) {
+        Ok(source) => source,
+        Err(error) => {
+            report.error = Some(describe_io(&error));
+            return Ok(report);
+        }
+    };
+    let progress_base = progress.position();
+    let gzip = source.gzip;
+    let raw_read = source.raw_read.clone();
+    let raw_hash = source.raw_hash.clone();
+    match source.opened {
+        Opened::Mapped(mapped) => {
+            let data = mapped.bytes();
+            report.bytes = data.len() as u64;
+            let hash = std::thread::scope(|scope| {
+                let hasher = state
+                    .options
+                    .hash
+                    .then(|| scope.spawn(|| hex_digest(Sha256::new_with_prefix(data))));
+                let result = read_mapped(data, &mut report, state, progress, make);
+                let hash = hasher.and_then(|h| h.join().ok());
+                result.map(|()| hash)
+            })?;
+            report.sha256 = hash;
+        }
+        Opened::Stream(reader) => {
+            read_stream(reader, gzip, &raw_read, &mut report, state, progress, make)?;
+            report.bytes = raw_read.load(Ordering::Relaxed);
+            report.sha256 = raw_hash
+                .and_then(|h| std::sync::Arc::try_unwrap(h).ok())
+                .and_then(|m| m.into_inner().ok())
+                .map(hex_digest);
+        }
+    }
+    progress.set_position(progress_base + report.bytes);
+    Ok(report)
+}
+
+/// Records why a file could not be read in full; with `--strict` that ends the run.
+fn fail(report: &mut FileReport, reason: String, strict: bool) -> Result<(), Error> {
+    if strict {
+        return Err(Error::Input(report.name.clone(), reason));
+    }
+    report.error = Some(reason);
+    Ok(())
+}
+
+fn read_mapped<A, F>(
+    data: &[u8],
+    report: &mut FileReport,
+    state: &mut State<'_, A>,
+    progress: &ProgressBar,
+    make: &F,
+) -> Result<(), Error>
+where
+    A: Aggregate,
+    F: Fn() -> A + Sync,
+{
+    let Detected { shape, body_start } = match detect(data) {
+        Ok(detected) => detected,
+        Err(reason) => {
+            return fail(
+                report,
+                format!("not an Okta export: {reason}"),
+                state.options.strict,
+            );
+        }
+    };
+    report.shape = Some(shape.to_string());
+    let mut splitter = shape.splitter(body_start);
+    let mut file = FileState {
+        report,
+        lines_before: count_lines(&data[..body_start]),
+        shape,
+        buffer_offset: 0,
+    };
+    let base = progress.position();
+    let mut start = body_start;
+    let mut cuts = vec![start];
+    while start < data.len() {
+        let end = splitter
+            .next_cut(data, start + state.options.chunk_size)
+            .unwrap_or(data.len());
+        cuts.push(end);
+        start = end;
+        if cuts.len() > CHUNKS_PER_BATCH || start >= data.len() {
+            merge_batch(data, &cuts, &mut file, state, make)?;
+            progress.set_position(base + start as u64);
+            cuts = vec![start];
+        }
+    }
+    Ok(())
+}
+
+fn read_stream<A, F>(
+    reader: Box<dyn Read + Send>,
+    gzip: bool,
+    raw_read: &AtomicU64,
+    report: &mut FileReport,
+    state: &mut State<'_, A>,
+    progress: &ProgressBar,
+    make: &F,
+) -> Result<(), Error>
+where
+    A: Aggregate,
+    F: Fn() -> A + Sync,
+{
+    let (sender, blocks) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+    let strict = state.options.strict;
+    let base = progress.position();
+    std::thread::scope(|scope| {
+        scope.spawn(move || pump(reader, sender));
+        let next_block = |buffer: &mut Vec<u8>| -> Result<bool, String> {
+            match blocks.recv() {
+                Ok(Ok(block)) => {
+                    buffer.extend_from_slice(&block);
+                    Ok(true)
+                }
+                Ok(Err(error)) => Err(describe_io(&error)),
+                Err(_) => Ok(false),
+            }
+        };
+        let mut buffer: Vec<u8> = Vec::new();
+        let mut eof = false;
+        // Enough bytes to recognise the shape from.
+        while !eof && buffer.len() < 1 << 16 {
+            match next_block(&mut buffer) {
+                Ok(more) => eof = !more,
+                Err(reason) => return fail(report, format!("read failed: {reason}"), strict),
+            }
+        }
+        let Detected { shape, body_start } = match detect(&buffer) {
+            Ok(detected) => detected,
+            Err(reason) => return fail(report, format!("not an Okta export: {reason}"), strict),
+        };
+        report.shape = Some(if gzip {
+            format!("{shape}+gzip")
+        } else {
+            shape.to_string()
+        });
+        let mut splitter = shape.splitter(body_start);
+        let mut file = FileState {
+            report,
+            lines_before: count_lines(&buffer[..body_start]),
+            shape,
+            buffer_offset: 0,
+        };
+        let mut cuts = vec![body_start];
+        loop {
+            let mut exhausted = true;
+            while cuts.len() <= CHUNKS_PER_BATCH {
+                let min = cuts[cuts.len() - 1] + state.options.chunk_size;
+                match splitter.next_cut(&buffer, min) {
+                    Some(end) => cuts.push(end),
+                    None => break,
+                }
+                exhausted = cuts.len() <= CHUNKS_PER_BATCH;
+            }
+            if eof && exhausted && cuts[cuts.len() - 1] < buffer.len() {
+                cuts.push(buffer.len());
+            }
+            if cuts.len() > CHUNKS_PER_BATCH || (eof && cuts.len() > 1) {
+                merge_batch(&buffer, &cuts, &mut file, state, make)?;
+                let consumed = cuts[cuts.len() - 1];
+                buffer.drain(..consumed);
+                splitter.rebase(consumed);
+                file.buffer_offset += consumed as u64;
+                cuts = vec![0];
+                progress.set_position(base + raw_read.load(Ordering::Relaxed));
+                continue;
+            }
+            if eof {
+                return Ok(());
+            }
+            match next_block(&mut buffer) {
+                Ok(more) => eof = !more,
+                Err(reason) => {
+                    let at = file.buffer_offset + buffer.len() as u64;
+                    fail(
+                        file.report,
+                        format!("read failed after {at} bytes: {reason}"),
+                        strict,
+                    )?;
+                    eof = true;
+                }
+            }
+        }
+    })
+}
+
+/// Reads a stream into blocks on its own thread, so decompression overlaps parsing.
+fn pump(mut reader: Box<dyn Read + Send>, sender: mpsc::SyncSender<std::io::Result<Vec<u8>>>) {
+    loop {
+        let mut block = vec![0u8; BLOCK_SIZE];
+        let mut filled = 0;
+        while filled < BLOCK_SIZE {
+            match reader.read(&mut block[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    let _ = sender.send(Err(error));
+                    return;
+                }
+            }
+        }
+        if filled == 0 {
+            return;
+        }
+        block.truncate(filled);
+        if sender.send(Ok(block)).is_err() {
+            return;
+        }
+    }
+}
+
+fn count_lines(data: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', data).count() as u64
+}
+
+/// Reads the chunks `data[cuts[i]..cuts[i+1]]` in parallel, then removes duplicates and applies
+/// the time range in input order, then folds what remains in parallel.
+fn merge_batch<A, F>(
+    data: &[u8],
+    cuts: &[usize],
+    file: &mut FileState<'_>,
+    state: &mut State<'_, A>,
+    make: &F,
+) -> Result<(), Error>
+where
+    A: Aggregate,
+    F: Fn() -> A + Sync,
+{
+    let shape = &file.shape;
+    let chunks: Vec<(usize, ChunkOutput<'_>, u64)> = cuts
+        .par_windows(2)
+        .map(|w| {
+            let chunk = &data[w[0]..w[1]];
+            (w[0], shape.read_chunk(chunk), count_lines(chunk))
+        })
+        .collect();
+    let options = state.options;
+    let mut keep: Vec<Vec<bool>> = Vec::with_capacity(chunks.len());
+    for (chunk_start, output, newlines) in &chunks {
+        for problem in &output.problems {
+            let count = file
+                .report
+                .skipped
+                .entry(problem.kind.to_string())
+                .or_insert(0);
+            *count += 1;
+            let offset = chunk_start + problem.offset;
+            let line = file.lines_before + count_lines(&data[*chunk_start..offset]) + 1;
+            let detail = if problem.detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", problem.detail)
+            };
+            let message = format!(
+                "{}:{line}: skipped record ({}{detail}) at byte {}",
+                file.report.name,
+                problem.kind,
+                file.buffer_offset + offset as u64
+            );
+            if options.strict {
+                return Err(Error::Strict(message));
+            }
+            if *count <= options.examples_per_kind as u64 {
+                file.report.messages.push(message);
+            }
+        }
+        file.lines_before += newlines;
+        let mut chunk_keep = Vec::with_capacity(output.events.len());
+        for event in &output.events {
+            if !state.seen.first_sighting(event) {
+                file.report.duplicates += 1;
+                chunk_keep.push(false);
+                continue;
+            }
+            file.report.events += 1;
+            let t = event.published;
+            file.report.first = Some(file.report.first.map_or(t, |f| f.min(t)));
+            file.report.last = Some(file.report.last.map_or(t, |l| l.max(t)));
+            let in_range =
+                options.since.is_none_or(|s| t >= s) && options.until.is_none_or(|u| t < u);
+            if !in_range {
+                file.report.outside_range += 1;
+            }
+            chunk_keep.push(in_range);
+        }
+        keep.push(chunk_keep);
+    }
+    let folded = chunks
+        .par_iter()
+        .zip(keep.par_iter())
+        .map(|((_, output, _), keep)| {
+            let mut aggregate = make();
+            for (event, _) in output.events.iter().zip(keep).filter(|(_, k)| **k) {
+                aggregate.add(event);
+            }
+            aggregate
+        })
+        .reduce_with(|mut earlier, later| {
+            earlier.merge(later);
+            earlier
+        });
+    if let Some(folded) = folded {
+        state.aggregate.merge(folded);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_uuids_become_numbers() {
+        assert_eq!(parse_uuid("00000000-0000-0000-0000-00000000000a"), Some(10));
+        assert_eq!(
+            parse_uuid("F1D0B993-CC19-11ED-A688-DB22C99EF6C4"),
+            parse_uuid("f1d0b993-cc19-11ed-a688-db22c99ef6c4")
+        );
+        assert_eq!(parse_uuid("abcdefg"), None);
+        assert_eq!(parse_uuid("f1d0b993-cc19-11ed-a688-db22c99ef6cz"), None);
+    }
+}

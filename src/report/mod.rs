@@ -1,0 +1,135 @@
+//! Writers: aligned text tables for people, CSV (formula-neutralised) for spreadsheets, JSON and
+//! NDJSON for machines. Commands build rows; these functions only print them.
+
+pub mod csv;
+pub mod table;
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+/// Output format of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+}
+
+impl Format {
+    /// The format asked for, or else the one `-o FILE`'s extension names, or else a table on a
+    /// terminal and JSON otherwise.
+    pub fn choose(asked: Option<Format>, output: Option<&Path>) -> Format {
+        if let Some(format) = asked {
+            return format;
+        }
+        match output {
+            Some(path) => match path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("csv") => Format::Csv,
+                Some("json") => Format::Json,
+                Some("ndjson" | "jsonl") => Format::Ndjson,
+                _ => Format::Table,
+            },
+            None if io::stdout().is_terminal() => Format::Table,
+            None => Format::Json,
+        }
+    }
+}
+
+/// The input that `output` is, or lies below: authsift never writes beside its evidence.
+fn evidence_clash(output: &Path, inputs: &[PathBuf]) -> Option<String> {
+    let parent = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let target = parent.canonicalize().ok()?.join(output.file_name()?);
+    inputs
+        .iter()
+        .find(|input| input.canonicalize().is_ok_and(|c| target.starts_with(&c)))
+        .map(|input| input.display().to_string())
+}
+
+/// Where a command's output goes: standard output, or the file named by `-o`.
+pub struct Output {
+    target: Box<dyn Write>,
+    name: String,
+}
+
+impl Output {
+    /// Opens `-o FILE` (refusing to overwrite an input) or standard output.
+    pub fn open(path: Option<&PathBuf>, inputs: &[PathBuf]) -> Result<Output, Error> {
+        let Some(path) = path else {
+            return Ok(Output {
+                target: Box::new(BufWriter::new(io::stdout().lock())),
+                name: "standard output".into(),
+            });
+        };
+        let name = path.display().to_string();
+        if let Some(clash) = evidence_clash(path, inputs) {
+            return Err(Error::Output(
+                name,
+                format!("it is inside the input {clash} (evidence is read-only)"),
+            ));
+        }
+        let file = File::create(path)
+            .map_err(|e| Error::Output(name.clone(), crate::input::source::describe_io(&e)))?;
+        Ok(Output {
+            target: Box::new(BufWriter::new(file)),
+            name,
+        })
+    }
+
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.target.flush().map_err(|e| self.error(e))
+    }
+
+    /// Turns a write failure into an error naming the output; a closed pipe stays an I/O error
+    /// so that `main` can treat it as success.
+    pub fn error(&self, error: io::Error) -> Error {
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            Error::Io(error)
+        } else {
+            Error::Output(self.name.clone(), crate::input::source::describe_io(&error))
+        }
+    }
+
+    /// Writes `value` as indented JSON followed by a newline.
+    pub fn json<T: serde::Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        serde_json::to_writer_pretty(&mut self.target, value)
+            .map_err(io::Error::from)
+            .and_then(|()| self.target.write_all(b"\n"))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Writes each value as one compact JSON line.
+    pub fn ndjson<T: serde::Serialize>(
+        &mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> Result<(), Error> {
+        for value in values {
+            serde_json::to_writer(&mut self.target, &value)
+                .map_err(io::Error::from)
+                .and_then(|()| self.target.write_all(b"\n"))
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    pub fn text(&mut self, text: &str) -> Result<(), Error> {
+        self.target
+            .write_all(text.as_bytes())
+            .map_err(|e| self.error(e))
+    }
+
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut self.target
+    }
+}
