@@ -445,12 +445,13 @@ impl QuoteScanner {
                     None => self.pos = data.len(),
                 }
             } else if self.pos < min {
-                match memchr(b'"', &data[self.pos..min]) {
+                let until = min.min(data.len());
+                match memchr(b'"', &data[self.pos..until]) {
                     Some(i) => {
                         self.pos += i + 1;
                         self.in_quotes = true;
                     }
-                    None => self.pos = min,
+                    None => self.pos = until,
                 }
             } else {
                 match memchr2(b'"', b'\n', &data[self.pos..]) {
