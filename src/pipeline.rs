@@ -208,8 +208,8 @@ where
     };
     let progress_base = progress.position();
     let gzip = source.gzip;
-    let raw_read = source.raw_read.clone();
-    let raw_hash = source.raw_hash.clone();
+    let raw_read = source.raw_read;
+    let raw_hash = source.raw_hash;
     match source.opened {
         Opened::Mapped(mapped) => {
             let data = mapped.bytes();

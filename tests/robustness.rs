@@ -74,7 +74,10 @@ fn random_corruption_is_read_without_panic() {
                     1 => {
                         data.remove(at);
                     }
-                    _ => data.insert(at, INTERESTING[(rng.next() % INTERESTING.len() as u64) as usize]),
+                    _ => data.insert(
+                        at,
+                        INTERESTING[(rng.next() % INTERESTING.len() as u64) as usize],
+                    ),
                 }
             }
             read_all(&data);

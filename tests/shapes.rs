@@ -9,7 +9,11 @@ use serde_json::{Value, json};
 fn events(name: &str) -> Vec<Value> {
     let run = read(&[testdata(name)], &Options::default());
     assert_eq!(run.files[0].error, None, "{name}");
-    assert!(run.files[0].skipped.is_empty(), "{name}: {:?}", run.files[0].skipped);
+    assert!(
+        run.files[0].skipped.is_empty(),
+        "{name}: {:?}",
+        run.files[0].skipped
+    );
     run.aggregate.0
 }
 
@@ -28,7 +32,8 @@ fn every_shape_gives_the_same_events() {
     // The Admin Console CSV has no securityContext and no client state column.
     let mut without_admin_gaps = reference.clone();
     for event in &mut without_admin_gaps {
-        event["securityContext"] = json!({"asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null});
+        event["securityContext"] =
+            json!({"asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null});
         event["client"]["state"] = Value::Null;
     }
     assert_eq!(events("shapes/events-admin.csv"), without_admin_gaps);
@@ -75,7 +80,14 @@ fn numeric_offsets_and_nine_digit_fractions_are_normalised_to_utc_milliseconds()
 
 #[test]
 fn chunk_size_does_not_change_the_result() {
-    for name in ["shapes/events.json", "shapes/pages.json", "shapes/events.ndjson", "shapes/events-admin.csv", "shapes/events-camel.csv", "shapes/events-hook.json"] {
+    for name in [
+        "shapes/events.json",
+        "shapes/pages.json",
+        "shapes/events.ndjson",
+        "shapes/events-admin.csv",
+        "shapes/events-camel.csv",
+        "shapes/events-hook.json",
+    ] {
         let whole = events(name);
         for chunk_size in [1, 7, 100, 1000] {
             let options = Options {
@@ -83,7 +95,10 @@ fn chunk_size_does_not_change_the_result() {
                 ..Options::default()
             };
             let run = read(&[testdata(name)], &options);
-            assert_eq!(run.aggregate.0, whole, "{name} with chunks of {chunk_size} bytes");
+            assert_eq!(
+                run.aggregate.0, whole,
+                "{name} with chunks of {chunk_size} bytes"
+            );
         }
     }
 }

@@ -51,9 +51,15 @@ fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
-/// The key by which users are counted: `actor.alternateId` in lower case.
+/// The key by which users are counted: `actor.alternateId` in lower case. Okta's placeholder
+/// `unknown` (system actors, unidentified requests) is no user.
 pub fn user_key<'e>(event: &'e Event<'_>) -> Option<std::borrow::Cow<'e, str>> {
-    event.actor.alternate_id.as_deref().map(lower_case)
+    event
+        .actor
+        .alternate_id
+        .as_deref()
+        .filter(|id| !id.eq_ignore_ascii_case("unknown"))
+        .map(lower_case)
 }
 
 /// Lower-cases without allocating when the text already is.

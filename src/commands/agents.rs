@@ -48,6 +48,7 @@ struct Row {
 
 pub fn run(args: &AgentsArgs, global: Global) -> Result<ExitCode, Error> {
     let format = args.common.format();
+    let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, false, || Agents::new(args.all))?;
     let rows: Vec<Row> = run
         .aggregate
@@ -65,7 +66,6 @@ pub fn run(args: &AgentsArgs, global: Global) -> Result<ExitCode, Error> {
             last_seen: counts.range.map(|r| r.1),
         })
         .collect();
-    let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     match format {
         Format::Json => {
             #[derive(Serialize)]

@@ -98,6 +98,7 @@ const NO_OUTCOME: &str = "(none)";
 
 pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
     let format = args.common.format();
+    let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, true, Summary::default)?;
     let summary = run.aggregate;
     let mut event_types: Vec<EventTypeRow> = summary
@@ -139,7 +140,6 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
         ips: summary.ips.len(),
     };
     let files: Vec<FileRow> = run.files.iter().map(FileRow::new).collect();
-    let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     match format {
         Format::Json => {
             #[derive(Serialize)]

@@ -96,6 +96,7 @@ pub fn run(args: &TimelineArgs, global: Global) -> Result<ExitCode, Error> {
         legacy_only: args.legacy_only,
         by: args.by,
     };
+    let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, false, || Timeline::new(config))?;
     let rows: Vec<Row> = run
         .aggregate
@@ -112,7 +113,6 @@ pub fn run(args: &TimelineArgs, global: Global) -> Result<ExitCode, Error> {
         })
         .collect();
     let by = args.by.map(by_name);
-    let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     match format {
         Format::Json => output.json(&Document {
             bucket: args.bucket,

@@ -18,14 +18,14 @@ use crate::input::lenient::{
 use crate::input::problem::{Problem, ProblemKind};
 use crate::time::Timestamp;
 
-/// Reads every record in `data` (a chunk cut at record boundaries, or one NDJSON line) whose
-/// first byte sits at `base` within the chunk.
-pub fn read_records<'a>(data: &'a [u8], base: usize, out: &mut ChunkOutput<'a>) {
+/// Reads every record in `data` (a chunk cut at record boundaries, or one NDJSON line, then
+/// `one_line` is set) whose first byte sits at `base` within the chunk.
+pub fn read_records<'a>(data: &'a [u8], base: usize, one_line: bool, out: &mut ChunkOutput<'a>) {
     let mut pos = 0;
     while pos < data.len() {
         match data[pos] {
             b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' => pos += 1,
-            b'{' => pos = read_object(data, pos, base, out),
+            b'{' => pos = read_object(data, pos, base, one_line, out),
             _ => {
                 let end = memchr3(b'{', b'[', b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
                 let excerpt = String::from_utf8_lossy(&data[pos..end.min(pos + 40)]);
@@ -40,35 +40,61 @@ pub fn read_records<'a>(data: &'a [u8], base: usize, out: &mut ChunkOutput<'a>) 
     }
 }
 
-/// Reads the object starting at `start` and returns the offset just past it.
-fn read_object<'a>(data: &'a [u8], start: usize, base: usize, out: &mut ChunkOutput<'a>) -> usize {
+/// Reads the object starting at `start` and returns the offset just past it. A record that
+/// does not parse is reported where the parser stopped, and stepped over by brace matching;
+/// one that the data ends inside is truncated, unless it is an NDJSON line (then it is broken).
+fn read_object<'a>(
+    data: &'a [u8],
+    start: usize,
+    base: usize,
+    one_line: bool,
+    out: &mut ChunkOutput<'a>,
+) -> usize {
     let mut stream = serde_json::Deserializer::from_slice(&data[start..]).into_iter::<RawEvent>();
-    match stream.next() {
+    let error = match stream.next() {
         Some(Ok(raw)) => {
             let end = start + stream.byte_offset();
             raw.emit(base + start, out);
-            end
+            return end;
         }
-        None => data.len(),
-        Some(Err(error)) => match object_end(data, start) {
-            Some(end) if !error.is_eof() => {
-                out.problems.push(Problem::new(
-                    ProblemKind::InvalidJson,
-                    base + start,
-                    error.to_string(),
-                ));
-                end
-            }
-            _ => {
-                out.problems.push(Problem::new(
-                    ProblemKind::Truncated,
-                    base + start,
-                    format!("{} bytes, input ends inside the record", data.len() - start),
-                ));
-                data.len()
-            }
-        },
+        None => return data.len(),
+        Some(Err(error)) => error,
+    };
+    let end = object_end(data, start);
+    if end.is_none() && !one_line {
+        out.problems.push(Problem::new(
+            ProblemKind::Truncated,
+            base + start,
+            format!(
+                "{} bytes, the input ends inside the record",
+                data.len() - start
+            ),
+        ));
+        return data.len();
     }
+    let at = start + error_offset(&data[start..], &error);
+    let message = error.to_string();
+    let message = message
+        .rfind(" at line ")
+        .map_or(message.as_str(), |i| &message[..i]);
+    out.problems.push(Problem::new(
+        ProblemKind::InvalidJson,
+        base + at.min(data.len()),
+        message,
+    ));
+    end.unwrap_or(data.len())
+}
+
+/// The byte offset within `data` of the line and column serde reports an error at.
+fn error_offset(data: &[u8], error: &serde_json::Error) -> usize {
+    let line_start = if error.line() <= 1 {
+        0
+    } else {
+        memchr::memchr_iter(b'\n', data)
+            .nth(error.line() - 2)
+            .map_or(data.len(), |i| i + 1)
+    };
+    line_start + error.column().saturating_sub(1)
 }
 
 /// The offset just past the object opening at `start`, matching braces outside strings; `None`

@@ -75,7 +75,7 @@ pub fn detect(prefix: &[u8]) -> Result<Detected, String> {
         });
     };
     if body[..body.len().min(4096)].contains(&0) {
-        return Err("binary data, not a text export".into());
+        return Err("binary data".into());
     }
     match body[first] {
         b'[' => {
@@ -119,12 +119,12 @@ impl Shape {
     pub fn read_chunk<'a>(&self, data: &'a [u8]) -> ChunkOutput<'a> {
         let mut out = ChunkOutput::default();
         match self {
-            Shape::JsonArray | Shape::JsonObjects => json::read_records(data, 0, &mut out),
+            Shape::JsonArray | Shape::JsonObjects => json::read_records(data, 0, false, &mut out),
             Shape::Ndjson => {
                 let mut start = 0;
                 while start < data.len() {
                     let end = memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-                    json::read_records(&data[start..end], start, &mut out);
+                    json::read_records(&data[start..end], start, true, &mut out);
                     start = end + 1;
                 }
             }

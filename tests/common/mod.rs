@@ -13,7 +13,8 @@ pub struct Collect(pub Vec<serde_json::Value>);
 
 impl Aggregate for Collect {
     fn add(&mut self, event: &Event<'_>) {
-        self.0.push(serde_json::to_value(event).expect("events serialise"));
+        self.0
+            .push(serde_json::to_value(event).expect("events serialise"));
     }
     fn merge(&mut self, later: Collect) {
         self.0.extend(later.0);
@@ -21,7 +22,9 @@ impl Aggregate for Collect {
 }
 
 pub fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
 }
 
 /// Reads `paths` with the library pipeline.

@@ -1,0 +1,262 @@
+//! Bad input never panics and never loses data silently: each case below pins the exact
+//! warning or error, the counts, and the exit code.
+
+use assert_cmd::Command;
+
+fn authsift() -> Command {
+    let mut command = Command::cargo_bin("authsift").unwrap();
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+/// `summary --format csv` of one file: (stdout, stderr, exit code).
+fn summary(path: &str, extra: &[&str]) -> (String, String, i32) {
+    let output = authsift()
+        .args(["summary", "--format", "csv"])
+        .args(extra)
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+        output.status.code().unwrap(),
+    )
+}
+
+const HEADER: &str =
+    "path,shape,bytes,events,duplicates,outside_range,skipped,first,last,sha256,error\n";
+
+#[test]
+fn truncated_json_array_keeps_the_complete_events() {
+    let (stdout, stderr, code) = summary("testdata/bad/truncated.json", &[]);
+    assert_eq!(
+        stderr,
+        "authsift: warning: testdata/bad/truncated.json:136: skipped record (truncated record: 206 bytes, the input ends inside the record) at byte 3489\n\
+         authsift: warning: testdata/bad/truncated.json: 1 record skipped (truncated record 1)\n"
+    );
+    assert_eq!(
+        stdout,
+        format!(
+            "{HEADER}testdata/bad/truncated.json,json-array,3695,2,0,0,1,2024-05-01T13:00:00.123Z,2024-05-01T13:00:07.500Z,a8fd281b3bc4273f18146a5b7d2eda5cb29896f7b2ace61c0f6d9faa4cdeb5f6,\n"
+        )
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn one_broken_ndjson_line_among_good_ones() {
+    let (stdout, stderr, code) = summary("testdata/bad/broken-line.ndjson", &[]);
+    assert_eq!(
+        stderr,
+        "authsift: warning: testdata/bad/broken-line.ndjson:2: skipped record (invalid JSON: expected `,` or `}`) at byte 1544\n\
+         authsift: warning: testdata/bad/broken-line.ndjson: 1 record skipped (invalid JSON 1)\n"
+    );
+    assert!(
+        stdout.contains(",ndjson,4472,3,0,0,1,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,"),
+        "{stdout}"
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn csv_row_with_the_wrong_column_count() {
+    let (stdout, stderr, code) = summary("testdata/bad/wrong-columns.csv", &[]);
+    assert_eq!(
+        stderr,
+        "authsift: warning: testdata/bad/wrong-columns.csv:5: skipped record (wrong number of CSV fields: expected 56 fields, found 55) at byte 2407\n\
+         authsift: warning: testdata/bad/wrong-columns.csv: 1 record skipped (wrong number of CSV fields 1)\n"
+    );
+    assert!(stdout.contains(",csv-admin,3260,3,0,0,1,"), "{stdout}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn impossible_time_and_missing_uuid_are_skipped_and_counted() {
+    let (stdout, stderr, code) = summary("testdata/bad/bad-time.ndjson", &[]);
+    assert_eq!(
+        stderr,
+        "authsift: warning: testdata/bad/bad-time.ndjson:1: skipped record (unreadable time: \"2017-09-31T22:23:07.777Z\") at byte 0\n\
+         authsift: warning: testdata/bad/bad-time.ndjson:2: skipped record (missing uuid) at byte 1529\n\
+         authsift: warning: testdata/bad/bad-time.ndjson: 2 records skipped (missing uuid 1, unreadable time 1)\n"
+    );
+    assert!(stdout.contains(",ndjson,3857,1,0,0,2,"), "{stdout}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn files_that_are_no_export_get_one_error_line_and_exit_2() {
+    for (path, reason) in [
+        ("testdata/bad/binary.bin", "binary data"),
+        ("testdata/bad/empty.json", "empty file"),
+        (
+            "testdata/bad/notes.txt",
+            "unrecognised content (not JSON, NDJSON or an Okta CSV export)",
+        ),
+    ] {
+        let (stdout, stderr, code) = summary(path, &[]);
+        assert_eq!(
+            stderr,
+            format!("authsift: error: {path}: not an Okta export: {reason}\n")
+        );
+        assert!(stdout.starts_with(HEADER), "{stdout}");
+        assert_eq!(code, 2, "{path}");
+    }
+}
+
+#[test]
+fn other_files_are_still_read_when_one_is_no_export() {
+    let output = authsift()
+        .args([
+            "summary",
+            "--format",
+            "csv",
+            "testdata/bad/binary.bin",
+            "testdata/shapes/events.ndjson",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("testdata/shapes/events.ndjson,ndjson,4479,4,0,0,0,"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn missing_path_is_named() {
+    let (_, stderr, code) = summary("testdata/no-such-file.json", &[]);
+    assert_eq!(
+        stderr,
+        "authsift: error: testdata/no-such-file.json: no such file or directory\n"
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn byte_order_mark_is_accepted() {
+    let (stdout, stderr, code) = summary("testdata/bad/bom.ndjson", &[]);
+    assert_eq!(stderr, "");
+    assert!(stdout.contains(",ndjson,4476,4,0,0,0,"), "{stdout}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn gzip_is_recognised_by_its_magic_bytes() {
+    let (stdout, stderr, code) = summary("testdata/shapes/events.ndjson.gz", &[]);
+    assert_eq!(stderr, "");
+    assert_eq!(
+        stdout,
+        format!(
+            "{HEADER}testdata/shapes/events.ndjson.gz,ndjson+gzip,1507,4,0,0,0,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,{},\n",
+            sha256("testdata/shapes/events.ndjson.gz")
+        )
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn standard_input_is_read_too() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/shapes/events-admin.csv"
+    ))
+    .unwrap();
+    let output = authsift()
+        .args(["summary", "--format", "csv", "-"])
+        .write_stdin(data)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        format!(
+            "{HEADER}<stdin>,csv-admin,3261,4,0,0,0,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,{},\n",
+            sha256("testdata/shapes/events-admin.csv")
+        )
+    );
+}
+
+#[test]
+fn strict_makes_the_first_skipped_record_an_error() {
+    let (stdout, stderr, code) = summary("testdata/bad/broken-line.ndjson", &["--strict"]);
+    assert_eq!(
+        stderr,
+        "authsift: error: testdata/bad/broken-line.ndjson:2: skipped record (invalid JSON: expected `,` or `}`) at byte 1544 (--strict)\n"
+    );
+    assert_eq!(stdout, "");
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn duplicates_across_overlapping_exports_count_once() {
+    let output = authsift()
+        .args([
+            "summary",
+            "--format",
+            "csv",
+            "testdata/shapes/events.json",
+            "testdata/shapes/events-camel.csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "authsift: note: testdata/shapes/events-camel.csv: 4 duplicate events (same uuid and published time as an event already read) counted once\n"
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("testdata/shapes/events-camel.csv,csv-camel,2961,0,4,0,0,,,"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn output_is_never_written_into_the_evidence() {
+    let output = authsift()
+        .args([
+            "agents",
+            "testdata/shapes",
+            "-o",
+            "testdata/shapes/agents.csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "authsift: error: cannot write testdata/shapes/agents.csv: it is inside the input testdata/shapes (evidence is read-only)\n"
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        !std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/shapes/agents.csv"
+        ))
+        .exists()
+    );
+}
+
+#[test]
+fn bad_time_bounds_are_usage_errors() {
+    let output = authsift()
+        .args(["timeline", "--since", "yesterday", "testdata/shapes"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("invalid value 'yesterday' for '--since <TIME>': expected RFC 3339 (2024-05-01T13:00:00Z) or a date (2024-05-01), got \"yesterday\""),
+        "{stderr}"
+    );
+}
+
+fn sha256(path: &str) -> String {
+    use sha2::Digest;
+    let data = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+    sha2::Sha256::digest(&data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
