@@ -726,14 +726,12 @@ struct Office {
     weight: u64,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Builds a [`Network`] from (city, state, country, postal code), (lat, lon),
+/// (AS number, AS organisation, ISP, domain), the proxy flag and (first address, host count).
 const fn network(
     (city, state, country, postal_code): (&'static str, &'static str, &'static str, &'static str),
     (lat, lon): (&'static str, &'static str),
-    as_number: u32,
-    as_org: &'static str,
-    isp: &'static str,
-    domain: &'static str,
+    (as_number, as_org, isp, domain): (u32, &'static str, &'static str, &'static str),
     is_proxy: bool,
     (first_ip, hosts): (u32, u32),
 ) -> Network {
@@ -761,10 +759,7 @@ static OFFICES: [Office; 4] = [
         network: network(
             ("New York", "New York", "United States", "10001"),
             ("40.7506", "-73.9972"),
-            6461,
-            "zayo bandwidth",
-            "zayo bandwidth",
-            "zayo.com",
+            (6461, "zayo bandwidth", "zayo bandwidth", "zayo.com"),
             false,
             (ipv4(64, 125, 190, 34), 4),
         ),
@@ -773,30 +768,31 @@ static OFFICES: [Office; 4] = [
             network(
                 ("Brooklyn", "New York", "United States", "11215"),
                 ("40.6681", "-73.9806"),
-                701,
-                "verizon business",
-                "verizon fios",
-                "verizon.net",
+                (701, "verizon business", "verizon fios", "verizon.net"),
                 false,
                 (ipv4(71, 105, 0, 0), 65_536),
             ),
             network(
                 ("Jersey City", "New Jersey", "United States", "07302"),
                 ("40.7196", "-74.0466"),
-                7922,
-                "comcast cable communications, llc",
-                "comcast cable communications",
-                "comcast.net",
+                (
+                    7922,
+                    "comcast cable communications, llc",
+                    "comcast cable communications",
+                    "comcast.net",
+                ),
                 false,
                 (ipv4(73, 215, 0, 0), 65_536),
             ),
             network(
                 ("Stamford", "Connecticut", "United States", "06901"),
                 ("41.0534", "-73.5387"),
-                6128,
-                "cablevision systems corp.",
-                "optimum online",
-                "optonline.net",
+                (
+                    6128,
+                    "cablevision systems corp.",
+                    "optimum online",
+                    "optonline.net",
+                ),
                 false,
                 (ipv4(69, 116, 0, 0), 65_536),
             ),
@@ -807,10 +803,12 @@ static OFFICES: [Office; 4] = [
         network: network(
             ("London", "England", "United Kingdom", "EC2A"),
             ("51.5226", "-0.0823"),
-            5413,
-            "daisy communications ltd",
-            "daisy communications ltd",
-            "daisyuk.tel",
+            (
+                5413,
+                "daisy communications ltd",
+                "daisy communications ltd",
+                "daisyuk.tel",
+            ),
             false,
             (ipv4(195, 59, 118, 10), 4),
         ),
@@ -819,20 +817,19 @@ static OFFICES: [Office; 4] = [
             network(
                 ("Croydon", "England", "United Kingdom", "CR0"),
                 ("51.3762", "-0.0982"),
-                5089,
-                "virgin media limited",
-                "virgin media",
-                "virginmedia.com",
+                (
+                    5089,
+                    "virgin media limited",
+                    "virgin media",
+                    "virginmedia.com",
+                ),
                 false,
                 (ipv4(86, 14, 0, 0), 65_536),
             ),
             network(
                 ("Reading", "England", "United Kingdom", "RG1"),
                 ("51.4543", "-0.9781"),
-                5607,
-                "sky uk limited",
-                "sky broadband",
-                "sky.com",
+                (5607, "sky uk limited", "sky broadband", "sky.com"),
                 false,
                 (ipv4(2, 96, 0, 0), 65_536),
             ),
@@ -843,10 +840,12 @@ static OFFICES: [Office; 4] = [
         network: network(
             ("Berlin", "Land Berlin", "Germany", "10115"),
             ("52.5320", "13.3849"),
-            3320,
-            "deutsche telekom ag",
-            "deutsche telekom ag",
-            "telekom.de",
+            (
+                3320,
+                "deutsche telekom ag",
+                "deutsche telekom ag",
+                "telekom.de",
+            ),
             false,
             (ipv4(80, 156, 84, 18), 4),
         ),
@@ -855,20 +854,19 @@ static OFFICES: [Office; 4] = [
             network(
                 ("Potsdam", "Brandenburg", "Germany", "14467"),
                 ("52.3989", "13.0657"),
-                3209,
-                "vodafone gmbh",
-                "vodafone germany",
-                "vodafone.de",
+                (3209, "vodafone gmbh", "vodafone germany", "vodafone.de"),
                 false,
                 (ipv4(88, 72, 0, 0), 65_536),
             ),
             network(
                 ("Berlin", "Land Berlin", "Germany", "10437"),
                 ("52.5428", "13.4133"),
-                6805,
-                "telefonica germany gmbh & co.ohg",
-                "telefonica germany",
-                "telefonica.de",
+                (
+                    6805,
+                    "telefonica germany gmbh & co.ohg",
+                    "telefonica germany",
+                    "telefonica.de",
+                ),
                 false,
                 (ipv4(89, 204, 0, 0), 65_536),
             ),
@@ -879,10 +877,7 @@ static OFFICES: [Office; 4] = [
         network: network(
             ("Sydney", "New South Wales", "Australia", "2000"),
             ("-33.8688", "151.2093"),
-            1221,
-            "telstra limited",
-            "telstra",
-            "telstra.net",
+            (1221, "telstra limited", "telstra", "telstra.net"),
             false,
             (ipv4(203, 35, 135, 66), 4),
         ),
@@ -891,20 +886,14 @@ static OFFICES: [Office; 4] = [
             network(
                 ("Parramatta", "New South Wales", "Australia", "2150"),
                 ("-33.8150", "151.0011"),
-                7545,
-                "tpg telecom limited",
-                "tpg internet",
-                "tpgi.com.au",
+                (7545, "tpg telecom limited", "tpg internet", "tpgi.com.au"),
                 false,
                 (ipv4(101, 166, 0, 0), 65_536),
             ),
             network(
                 ("Bondi", "New South Wales", "Australia", "2026"),
                 ("-33.8915", "151.2767"),
-                4804,
-                "optus",
-                "optus",
-                "optusnet.com.au",
+                (4804, "optus", "optus", "optusnet.com.au"),
                 false,
                 (ipv4(49, 180, 0, 0), 65_536),
             ),
@@ -920,60 +909,52 @@ static ATTACKER_NETWORKS: [Network; 6] = [
     network(
         ("Amsterdam", "North Holland", "Netherlands", "1012"),
         ("52.3740", "4.8897"),
-        208_091,
-        "xtom",
-        "xtom gmbh",
-        "xtom.com",
+        (208_091, "xtom", "xtom gmbh", "xtom.com"),
         false,
         (ipv4(198, 51, 100, 1), 126),
     ),
     network(
         ("Bucharest", "Bucuresti", "Romania", "030167"),
         ("44.4323", "26.1063"),
-        9009,
-        "m247 europe srl",
-        "m247 europe srl",
-        "m247.com",
+        (9009, "m247 europe srl", "m247 europe srl", "m247.com"),
         false,
         (ipv4(198, 51, 100, 129), 126),
     ),
     network(
         ("Frankfurt am Main", "Hesse", "Germany", "60313"),
         ("50.1109", "8.6821"),
-        14061,
-        "digitalocean, llc",
-        "digitalocean, llc",
-        "digitalocean.com",
+        (
+            14061,
+            "digitalocean, llc",
+            "digitalocean, llc",
+            "digitalocean.com",
+        ),
         false,
         (ipv4(203, 0, 113, 1), 62),
     ),
     network(
         ("Roubaix", "Hauts-de-France", "France", "59100"),
         ("50.6942", "3.1746"),
-        16276,
-        "ovh sas",
-        "ovh sas",
-        "ovh.net",
+        (16276, "ovh sas", "ovh sas", "ovh.net"),
         false,
         (ipv4(203, 0, 113, 65), 62),
     ),
     network(
         ("Nuremberg", "Bavaria", "Germany", "90402"),
         ("49.4521", "11.0767"),
-        60729,
-        "stiftung erneuerbare freiheit",
-        "tor exit node",
-        "artikel10.org",
+        (
+            60729,
+            "stiftung erneuerbare freiheit",
+            "tor exit node",
+            "artikel10.org",
+        ),
         true,
         (ipv4(203, 0, 113, 129), 62),
     ),
     network(
         ("Las Vegas", "Nevada", "United States", "89101"),
         ("36.1716", "-115.1391"),
-        53667,
-        "frantech solutions",
-        "tor exit node",
-        "buyvm.net",
+        (53667, "frantech solutions", "tor exit node", "buyvm.net"),
         true,
         (ipv4(203, 0, 113, 193), 62),
     ),
@@ -1494,6 +1475,9 @@ struct Scenario {
     /// Probability an employee signs in on a working day, and on a weekend day.
     weekday_presence: f64,
     weekend_presence: f64,
+    /// Probability a mail client using basic auth syncs on a working day; phones and desktop
+    /// clients sync whether or not their owner opens a browser.
+    mail_client_presence: f64,
     attacks: AttackPlan,
 }
 
@@ -1510,6 +1494,7 @@ impl Scenario {
             users,
             weekday_presence: 0.9,
             weekend_presence: 0.05,
+            mail_client_presence: 0.95,
             attacks: AttackPlan::Recurring,
         }
     }
@@ -1524,6 +1509,7 @@ impl Scenario {
             users: SAMPLE_USERS,
             weekday_presence: 0.09,
             weekend_presence: 0.02,
+            mail_client_presence: 0.3,
             attacks: AttackPlan::Fixed(vec![
                 (at(0, 15, 37, 12, 418), AttackKind::BruteForce),
                 (at(1, 2, 14, 26, 91), AttackKind::PasswordSpray),
@@ -1618,6 +1604,7 @@ struct Simulation {
     attacks: Vec<Attack>,
     weekday_presence: f64,
     weekend_presence: f64,
+    mail_client_presence: f64,
 }
 
 impl Simulation {
@@ -1652,6 +1639,7 @@ impl Simulation {
             attacks: Vec::new(),
             weekday_presence: scenario.weekday_presence,
             weekend_presence: scenario.weekend_presence,
+            mail_client_presence: scenario.mail_client_presence,
         }
     }
 
@@ -1680,12 +1668,20 @@ impl Simulation {
             self.weekend_presence
         };
         for (index, user) in self.users.iter().enumerate() {
-            if !self.rng.chance(presence) {
-                continue;
-            }
             let index = index as u32;
             let midnight = day * DAY - user.profile.office.utc_offset_hours * HOUR;
             let at_office = working && self.rng.chance(0.65);
+            if working
+                && user.profile.mail_client.is_some()
+                && self.rng.chance(self.mail_client_presence)
+            {
+                let at = midnight + self.rng.between(7 * HOUR, 9 * HOUR);
+                self.queue
+                    .push(at, Pending::Flow(index, Flow::MailClient { at_office }));
+            }
+            if !self.rng.chance(presence) {
+                continue;
+            }
             let first_sign_in = if working {
                 self.rng
                     .between(7 * HOUR + 30 * MINUTE, 10 * HOUR + 30 * MINUTE)
@@ -1700,11 +1696,6 @@ impl Simulation {
                 let at = midnight + self.rng.between(12 * HOUR, 21 * HOUR);
                 self.queue
                     .push(at, Pending::Flow(index, Flow::MobileSignIn));
-            }
-            if working && user.profile.mail_client.is_some() {
-                let at = midnight + self.rng.between(7 * HOUR, 9 * HOUR);
-                self.queue
-                    .push(at, Pending::Flow(index, Flow::MailClient { at_office }));
             }
         }
     }
@@ -3000,7 +2991,8 @@ enum Encoder {
     },
     Ndjson,
     Csv {
-        writer: csv::Writer<SharedBuffer>,
+        /// Boxed: the writer carries its own buffer, far larger than the other variants.
+        writer: Box<csv::Writer<SharedBuffer>>,
         buffer: SharedBuffer,
         columns: &'static [Column],
     },
@@ -3011,7 +3003,7 @@ impl Encoder {
         let csv = |columns: &'static [Column]| {
             let buffer = SharedBuffer::default();
             Encoder::Csv {
-                writer: csv::Writer::from_writer(buffer.clone()),
+                writer: Box::new(csv::Writer::from_writer(buffer.clone())),
                 buffer,
                 columns,
             }
@@ -3154,11 +3146,11 @@ impl Output {
     fn finish(mut self) -> Result<u64> {
         self.encoder.end(&mut self.scratch);
         self.emit()?;
-        let file = match self.sink {
+        let mut file = match self.sink {
             Sink::Plain(file) => file,
             Sink::Gzip(gzip) => gzip.finish()?,
         };
-        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        file.flush()?;
         Ok(self.bytes)
     }
 }
@@ -3228,14 +3220,17 @@ fn describe_source(source: &Client) -> String {
     } else {
         ""
     };
+    let agent = match source.agent.raw {
+        "" => "empty User-Agent".to_string(),
+        raw => format!("UA `{raw}`"),
+    };
     format!(
-        "`{}` (AS{} {}, {}, {}{proxy}; UA `{}`)",
+        "`{}` (AS{} {}, {}, {}{proxy}; {agent})",
         ipv4_text(source.ip),
         network.as_number,
         network.as_org,
         network.place.city,
         network.place.country,
-        source.agent.raw,
     )
 }
 
@@ -3362,7 +3357,7 @@ fn describe_sample(simulation: &Simulation, tally: &Tally) -> Result<String> {
     writeln!(
         md,
         "Legitimate basic authentication (`auth_via_richclient` from mail clients, not an \
-         attack) by {} users: {}.",
+         attack) by {} employees: {}.",
         mail_users.len(),
         user_list(users, &mail_users)
     )?;

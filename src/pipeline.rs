@@ -64,10 +64,12 @@ pub struct FileReport {
     pub bytes: u64,
     /// Distinct events read (duplicates not included).
     pub events: u64,
+    /// Events already read from an earlier input or earlier in this one.
     pub duplicates: u64,
     /// Events left out by `--since`/`--until`.
     pub outside_range: u64,
     pub skipped: BTreeMap<String, u64>,
+    /// The time range the file covers, duplicates included.
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
     pub sha256: Option<String>,
@@ -474,15 +476,15 @@ where
         file.lines_before += newlines;
         let mut chunk_keep = Vec::with_capacity(output.events.len());
         for event in &output.events {
+            let t = event.published;
+            file.report.first = Some(file.report.first.map_or(t, |f| f.min(t)));
+            file.report.last = Some(file.report.last.map_or(t, |l| l.max(t)));
             if !state.seen.first_sighting(event) {
                 file.report.duplicates += 1;
                 chunk_keep.push(false);
                 continue;
             }
             file.report.events += 1;
-            let t = event.published;
-            file.report.first = Some(file.report.first.map_or(t, |f| f.min(t)));
-            file.report.last = Some(file.report.last.map_or(t, |l| l.max(t)));
             let in_range =
                 options.since.is_none_or(|s| t >= s) && options.until.is_none_or(|u| t < u);
             if !in_range {

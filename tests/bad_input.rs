@@ -208,7 +208,7 @@ fn duplicates_across_overlapping_exports_count_once() {
     );
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stdout.contains("testdata/shapes/events-camel.csv,csv-camel,2961,0,4,0,0,,,"),
+        stdout.contains("testdata/shapes/events-camel.csv,csv-camel,2961,0,4,0,0,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,"),
         "{stdout}"
     );
 }

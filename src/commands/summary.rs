@@ -12,7 +12,7 @@ use crate::commands::{Global, exit_code, read, time_text};
 use crate::error::Error;
 use crate::pipeline::FileReport;
 use crate::report::csv::{self, Cell};
-use crate::report::table::{Align, Table};
+use crate::report::table::{Align, Table, keep_tail, printable};
 use crate::report::{Format, Output};
 use crate::time::Timestamp;
 
@@ -203,9 +203,12 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
     Ok(exit_code(&run.files))
 }
 
+/// Widest file name shown in the table; longer paths keep their end.
+const FILE_WIDTH: usize = 48;
+
 fn render_table(files: &[FileRow], overall: &Overall) -> String {
     let mut table = Table::new(&[
-        ("FILE", Align::Left, 48),
+        ("FILE", Align::Left, FILE_WIDTH),
         ("SHAPE", Align::Left, 16),
         ("BYTES", Align::Right, 20),
         ("EVENTS", Align::Right, 20),
@@ -217,7 +220,7 @@ fn render_table(files: &[FileRow], overall: &Overall) -> String {
     ]);
     for f in files {
         table.row(vec![
-            f.path.to_string(),
+            keep_tail(&printable(f.path), FILE_WIDTH),
             f.shape.unwrap_or("error").to_string(),
             f.bytes.to_string(),
             f.events.to_string(),

@@ -101,6 +101,24 @@ fn width(text: &str) -> usize {
     text.chars().map(|c| c.width().unwrap_or(0)).sum()
 }
 
+/// Cuts a path to at most `max` columns from the left, keeping the file name: `…/dir/file.json`.
+pub fn keep_tail(text: &str, max: usize) -> String {
+    if width(text) <= max {
+        return text.to_string();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
+}
+
 /// Cuts `text` to at most `max` columns, ending in `…` when cut.
 fn fit(text: &str, max: usize) -> String {
     if width(text) <= max {
@@ -129,6 +147,8 @@ mod tests {
         let mut table = Table::new(&[("name", Align::Left, 8), ("n", Align::Right, 5)]);
         table.row(vec!["a\u{1b}[31mb".into(), "7".into()]);
         table.row(vec!["short".into(), "12345".into()]);
+        assert_eq!(keep_tail("a/b/events.json", 12), "…events.json");
+        assert_eq!(keep_tail("events.json", 12), "events.json");
         assert_eq!(
             table.render(),
             "name          n\na\\u{1b}…      7\nshort     12345\n"

@@ -42,3 +42,25 @@ pub fn shared_samples() -> Option<PathBuf> {
         None
     }
 }
+
+/// Runs the binary from the repository root: (stdout, stderr, exit code).
+pub fn authsift(args: &[&str]) -> (String, String, i32) {
+    let output = assert_cmd::Command::cargo_bin("authsift")
+        .expect("binary built")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+        output.status.code().expect("exit code"),
+    )
+}
+
+/// Runs the binary and returns its standard output, requiring success and a quiet stderr.
+pub fn stdout_of(args: &[&str]) -> String {
+    let (stdout, stderr, code) = authsift(args);
+    assert_eq!((stderr.as_str(), code), ("", 0), "authsift {args:?}");
+    stdout
+}

@@ -1,0 +1,141 @@
+//! `authsift timeline`: golden output for each format and option.
+
+mod common;
+
+use common::stdout_of;
+
+const EVENTS: &str = "testdata/shapes/events.json";
+
+#[test]
+fn hourly_json_is_the_documented_contract() {
+    assert_eq!(
+        stdout_of(&["timeline", "--format", "json", EVENTS]),
+        r#"{
+  "bucket": "hour",
+  "rows": [
+    {
+      "start": "2024-05-01T13:00:00.000Z",
+      "failures": 2,
+      "denied": 1,
+      "legacy_failures": 3,
+      "users": 2,
+      "ips": 1
+    }
+  ]
+}
+"#
+    );
+}
+
+#[test]
+fn minute_buckets_list_the_quiet_minutes_between_failures() {
+    assert_eq!(
+        stdout_of(&["timeline", "--format", "csv", "--bucket", "minute", EVENTS]),
+        "start,failures,denied,legacy_failures,users,ips\n\
+         2024-05-01T13:00:00.000Z,2,0,2,2,1\n\
+         2024-05-01T13:01:00.000Z,0,0,0,0,0\n\
+         2024-05-01T13:02:00.000Z,0,0,0,0,0\n\
+         2024-05-01T13:03:00.000Z,0,0,0,0,0\n\
+         2024-05-01T13:04:00.000Z,0,0,0,0,0\n\
+         2024-05-01T13:05:00.000Z,0,1,1,0,1\n"
+    );
+}
+
+#[test]
+fn table_draws_a_bar_per_row() {
+    assert_eq!(
+        stdout_of(&[
+            "timeline",
+            "--format",
+            "table",
+            "--bucket",
+            "minute",
+            "--until",
+            "2024-05-01T13:02:00Z",
+            EVENTS
+        ]),
+        "START                     FAILURES  DENIED  LEGACY  USERS  IPS\n\
+         2024-05-01T13:00:00.000Z         2       0       2      2    1  ████████████████████████████████████████\n"
+    );
+}
+
+#[test]
+fn by_key_lists_non_empty_rows_busiest_first() {
+    assert_eq!(
+        stdout_of(&["timeline", "--format", "csv", "--by", "reason", EVENTS]),
+        "start,key,failures,denied,legacy_failures,users,ips\n\
+         2024-05-01T13:00:00.000Z,INVALID_CREDENTIALS,1,0,1,1,1\n\
+         2024-05-01T13:00:00.000Z,Password Spray,0,1,1,0,1\n\
+         2024-05-01T13:00:00.000Z,VERIFICATION_ERROR,1,0,1,1,1\n"
+    );
+    assert_eq!(
+        stdout_of(&[
+            "timeline",
+            "--format",
+            "json",
+            "--by",
+            "event-type",
+            "--since",
+            "2024-05-01T13:01:00Z",
+            EVENTS
+        ]),
+        r#"{
+  "bucket": "hour",
+  "by": "event-type",
+  "rows": [
+    {
+      "start": "2024-05-01T13:00:00.000Z",
+      "key": "security.threat.detected",
+      "failures": 0,
+      "denied": 1,
+      "legacy_failures": 1,
+      "users": 0,
+      "ips": 1
+    }
+  ]
+}
+"#
+    );
+}
+
+#[test]
+fn legacy_only_and_ndjson() {
+    assert_eq!(
+        stdout_of(&[
+            "timeline",
+            "--format",
+            "ndjson",
+            "--legacy-only",
+            "--by",
+            "ip",
+            EVENTS
+        ]),
+        "{\"start\":\"2024-05-01T13:00:00.000Z\",\"key\":\"185.220.101.45\",\"failures\":2,\"denied\":1,\"legacy_failures\":3,\"users\":2,\"ips\":1}\n"
+    );
+}
+
+#[test]
+fn no_failures_gives_no_rows() {
+    assert_eq!(
+        stdout_of(&[
+            "timeline",
+            "--format",
+            "table",
+            "--until",
+            "2024-05-01T13:00:00Z",
+            EVENTS
+        ]),
+        "no failures or denials\n"
+    );
+    assert_eq!(
+        stdout_of(&[
+            "timeline",
+            "--format",
+            "json",
+            "--until",
+            "2024-05-01T13:00:00Z",
+            EVENTS
+        ]),
+        "{\n  \"bucket\": \"hour\",\n  \"rows\": []\n}\n"
+    );
+}
