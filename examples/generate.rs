@@ -25,6 +25,7 @@ use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::rc::Rc;
 
 use clap::{Parser, ValueEnum};
@@ -176,12 +177,19 @@ fn parse_instant(text: &str) -> std::result::Result<i64, String> {
 // Entry points
 // ---------------------------------------------------------------------------------------------
 
-fn main() -> Result<()> {
+fn main() -> ExitCode {
     let args = Args::parse();
-    match (&args.sample, args.shape, &args.output) {
+    let outcome = match (&args.sample, args.shape, &args.output) {
         (Some(dir), _, _) => write_sample(dir),
         (None, Some(shape), Some(path)) => write_export(&args, shape, path),
         _ => Err("give either --sample DIR, or --shape SHAPE and -o FILE".into()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -312,9 +320,9 @@ fn bulk_population(shape: Shape, limits: &Limits) -> usize {
     // Measured averages of this generator's output; they only steer the population size.
     const EVENTS_PER_USER_PER_DAY: u64 = 4;
     let bytes_per_event = match shape {
-        Shape::Json | Shape::Ndjson => 2_100,
-        Shape::JsonPretty => 3_300,
-        Shape::CsvAdmin | Shape::CsvCamel => 800,
+        Shape::Json | Shape::Ndjson => 2_050,
+        Shape::JsonPretty => 2_950,
+        Shape::CsvAdmin | Shape::CsvCamel => 700,
     };
     let events = limits
         .events
@@ -839,7 +847,7 @@ static OFFICES: [Office; 4] = [
     Office {
         network: network(
             ("Berlin", "Land Berlin", "Germany", "10115"),
-            ("52.5320", "13.3849"),
+            ("52.532", "13.3849"),
             (
                 3320,
                 "deutsche telekom ag",
@@ -885,7 +893,7 @@ static OFFICES: [Office; 4] = [
         homes: &[
             network(
                 ("Parramatta", "New South Wales", "Australia", "2150"),
-                ("-33.8150", "151.0011"),
+                ("-33.815", "151.0011"),
                 (7545, "tpg telecom limited", "tpg internet", "tpgi.com.au"),
                 false,
                 (ipv4(101, 166, 0, 0), 65_536),
@@ -908,7 +916,7 @@ static OFFICES: [Office; 4] = [
 static ATTACKER_NETWORKS: [Network; 6] = [
     network(
         ("Amsterdam", "North Holland", "Netherlands", "1012"),
-        ("52.3740", "4.8897"),
+        ("52.374", "4.8897"),
         (208_091, "xtom", "xtom gmbh", "xtom.com"),
         false,
         (ipv4(198, 51, 100, 1), 126),
@@ -1443,7 +1451,7 @@ struct Event {
 // Simulation
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum AttackKind {
     PasswordSpray,
     BruteForce,
@@ -1594,6 +1602,8 @@ const SPRAY_COMPROMISED: usize = 2;
 const SPRAY_WINDOW: i64 = 38 * MINUTE;
 const PUSHES_IN_STORM: u64 = 8;
 
+/// The tenant, its pending activities and the attacks launched so far; yields events in time
+/// order.
 struct Simulation {
     users: Vec<User>,
     rng: Rng,

@@ -318,7 +318,7 @@ const EXPECTED: &[Expected] = &[
 #[test]
 fn every_public_sample_is_read_and_every_skip_explained() {
     let Some(dir) = shared_samples() else { return };
-    let run = read(&[dir.clone()], &Options::default());
+    let run = read(std::slice::from_ref(&dir), &Options::default());
     let prefix = format!("{}/", dir.display());
     let actual: Vec<_> = run
         .files
