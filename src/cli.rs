@@ -4,22 +4,24 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::classify::LEGACY_DEFINITION;
 use crate::commands::{agents::AgentsArgs, summary::SummaryArgs, timeline::TimelineArgs};
 use crate::error::Error;
 use crate::pipeline::Options;
 use crate::report::Format;
 use crate::time::Timestamp;
 
-/// Offline forensics for identity-provider logs: reads Okta System Log exports (JSON, NDJSON,
-/// Event Hook envelopes, Admin Console and SIEM CSV, any of them gzipped) and answers who was
-/// attacked through legacy (basic) authentication, when failures spiked and which clients used
-/// basic auth.
+/// Offline forensics for identity-provider logs.
+///
+/// Reads Okta System Log exports (JSON, NDJSON, Event Hook envelopes, Admin Console and SIEM CSV,
+/// any of them gzipped) and answers who was attacked through legacy (basic) authentication, when
+/// failures spiked and which clients used basic auth.
 ///
 /// Exit codes: 0 done; 2 error (bad arguments, an input that is not an export or cannot be
 /// read — the other inputs are still read and reported first — or, with --strict, the first
 /// skipped record).
 #[derive(Debug, Parser)]
-#[command(name = "authsift", version, max_term_width = 100)]
+#[command(name = "authsift", version, max_term_width = 100, after_long_help = LEGACY_DEFINITION)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

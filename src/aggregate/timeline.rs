@@ -13,13 +13,13 @@ use crate::time::Timestamp;
 /// What a row of a `--by` timeline is keyed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GroupBy {
-    /// `outcome.reason`
+    /// outcome.reason
     Reason,
-    /// `eventType`
+    /// eventType
     EventType,
-    /// `client.ipAddress`
+    /// client.ipAddress
     Ip,
-    /// `actor.alternateId`, lower case
+    /// actor.alternateId, lower case
     User,
 }
 

@@ -6,6 +6,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::aggregate::agents::Agents;
+use crate::classify::LEGACY_DEFINITION;
 use crate::classify::client::family;
 use crate::cli::Common;
 use crate::commands::{Global, exit_code, read};
@@ -15,6 +16,8 @@ use crate::report::table::{Align, Table};
 use crate::report::{Format, Output};
 use crate::time::Timestamp;
 
+/// Which clients used basic auth: an inventory of user agents.
+///
 /// The client user agents (client.userAgent.rawUserAgent) of legacy (basic-auth) events, or of
 /// every event with --all, with their client family, counts and first and last sighting.
 ///
@@ -24,6 +27,7 @@ use crate::time::Timestamp;
 ///
 /// JSON: {"rows":[{"user_agent","client","events","successes","failures","users","ips","first_seen","last_seen"}]}
 #[derive(Debug, Args)]
+#[command(after_long_help = LEGACY_DEFINITION)]
 pub struct AgentsArgs {
     #[command(flatten)]
     pub common: Common,

@@ -7,6 +7,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::aggregate::summary::Summary;
+use crate::classify::LEGACY_DEFINITION;
 use crate::cli::Common;
 use crate::commands::{Global, exit_code, read, time_text};
 use crate::error::Error;
@@ -16,6 +17,8 @@ use crate::report::table::{Align, Table, keep_tail, printable};
 use crate::report::{Format, Output};
 use crate::time::Timestamp;
 
+/// What was read: per file and overall.
+///
 /// Per input file: detected shape, size, events, skipped records with reasons, duplicates, first
 /// and last event, SHA-256 (of the file as stored, compressed or not). Overall: events, counts
 /// per outcome, top event types, legacy (basic-auth) events, distinct users and IPs.
@@ -26,6 +29,7 @@ use crate::time::Timestamp;
 /// "first","last","sha256","error"}],"overall":{"events","first","last","outcomes":{result:N},
 /// "top_event_types":[{"event_type","events"}],"legacy":{"events","successes","failures"},"users","ips"}}
 #[derive(Debug, Args)]
+#[command(after_long_help = LEGACY_DEFINITION)]
 pub struct SummaryArgs {
     #[command(flatten)]
     pub common: Common,

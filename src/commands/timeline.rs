@@ -6,6 +6,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::aggregate::timeline::{GroupBy, Timeline, TimelineConfig};
+use crate::classify::LEGACY_DEFINITION;
 use crate::cli::Common;
 use crate::commands::{Global, exit_code, read};
 use crate::error::Error;
@@ -14,8 +15,9 @@ use crate::report::table::{Align, Table};
 use crate::report::{Format, Output};
 use crate::time::Timestamp;
 
-/// Failures (outcome.result FAILURE) and denials (DENY) per UTC time bucket.
+/// When failures spiked: failures and denials per UTC time bucket.
 ///
+/// Failures are events with outcome.result FAILURE, denials those with DENY.
 /// Without --by, every bucket from the first to the last one holding a failure or denial is
 /// listed, zeros included. users and ips count the distinct actor.alternateId (lower case) and
 /// client.ipAddress among the bucket's failures and denials; legacy_failures counts those that
@@ -25,6 +27,7 @@ use crate::time::Timestamp;
 /// JSON: {"bucket":"hour","rows":[{"start","failures","denied","legacy_failures","users","ips"}]}
 /// (with --by, "by" names the grouping and each row has "key").
 #[derive(Debug, Args)]
+#[command(after_long_help = LEGACY_DEFINITION)]
 pub struct TimelineArgs {
     #[command(flatten)]
     pub common: Common,
