@@ -26,7 +26,12 @@ pub struct Event<'a> {
     pub actor: Actor<'a>,
     pub client: Client<'a>,
     pub security_context: SecurityContext<'a>,
+    /// `debugContext.debugData.requestUri`, the signal of WS-Trust (basic) authentication.
     pub request_uri: Text<'a>,
+    /// The other `debugContext.debugData` entries with a value, in input order (JSON inputs
+    /// only: the CSV exports carry no other debugData column).
+    #[serde(serialize_with = "serialize_pairs")]
+    pub debug_data: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     pub external_session_id: Text<'a>,
     pub transaction_id: Text<'a>,
     pub targets: Vec<Target<'a>>,
@@ -142,6 +147,31 @@ impl Target<'_> {
             && self.alternate_id.is_none()
             && self.display_name.is_none()
     }
+}
+
+impl Event<'_> {
+    /// A `debugContext.debugData` entry by name (ignoring case, as SIEM re-exports change it).
+    pub fn debug_value(&self, key: &str) -> Option<&str> {
+        if key.eq_ignore_ascii_case("requestUri") {
+            return self.request_uri.as_deref();
+        }
+        self.debug_data
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+fn serialize_pairs<S: serde::Serializer>(
+    pairs: &[(Cow<'_, str>, Cow<'_, str>)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(pairs.len()))?;
+    for (key, value) in pairs {
+        map.serialize_entry(key, value)?;
+    }
+    map.end()
 }
 
 /// Normalises a text value as read: empty strings and the string `"null"` (which Okta writes in

@@ -95,6 +95,7 @@ mod tests {
             client: Default::default(),
             security_context: Default::default(),
             request_uri: uri.map(Cow::Borrowed),
+            debug_data: Vec::new(),
             external_session_id: None,
             transaction_id: None,
             targets: Vec::new(),

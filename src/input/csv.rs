@@ -344,6 +344,7 @@ fn record_to_event<'a>(
         client: Default::default(),
         security_context: Default::default(),
         request_uri: None,
+        debug_data: Vec::new(),
         external_session_id: None,
         transaction_id: None,
         targets: Vec::new(),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::event::{Actor, Client, Event, Outcome, OutcomeResult, SecurityContext, Target};
 use crate::input::ChunkOutput;
 use crate::input::lenient::{
-    LenientNumber, LenientText, lenient_object, parse_as_number, parse_bool,
+    LenientNumber, LenientPairs, LenientText, lenient_object, parse_as_number, parse_bool,
 };
 use crate::input::problem::{Problem, ProblemKind};
 use crate::time::Timestamp;
@@ -330,20 +330,8 @@ struct RawSecurityContext<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct RawDebugContext<'a> {
-    #[serde(
-        borrow,
-        rename = "debugData",
-        alias = "debugdata",
-        deserialize_with = "lenient_object"
-    )]
-    debug_data: Option<RawDebugData<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct RawDebugData<'a> {
-    #[serde(borrow, rename = "requestUri", alias = "requesturi")]
-    request_uri: LenientText<'a>,
+    #[serde(borrow, rename = "debugData", alias = "debugdata")]
+    debug_data: LenientPairs<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -427,6 +415,14 @@ impl<'a> RawEvent<'a> {
         let geo = client.geographical_context.unwrap_or_default();
         let geolocation = geo.geolocation.unwrap_or_default();
         let security = self.security_context.unwrap_or_default();
+        let mut debug_data = self
+            .debug_context
+            .map(|d| d.debug_data.0)
+            .unwrap_or_default();
+        let request_uri = debug_data
+            .iter()
+            .position(|(key, _)| key.eq_ignore_ascii_case("requestUri"))
+            .map(|i| debug_data.remove(i).1);
         Ok(Event {
             uuid,
             published,
@@ -465,10 +461,8 @@ impl<'a> RawEvent<'a> {
                 domain: security.domain.0,
                 is_proxy: security.is_proxy.0.as_deref().and_then(parse_bool),
             },
-            request_uri: self
-                .debug_context
-                .and_then(|d| d.debug_data)
-                .and_then(|d| d.request_uri.0),
+            request_uri,
+            debug_data,
             external_session_id: self
                 .authentication_context
                 .and_then(|a| a.external_session_id.0),
