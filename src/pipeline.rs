@@ -181,10 +181,35 @@ fn parse_uuid(text: &str) -> Option<u128> {
 struct FileState<'r> {
     report: &'r mut FileReport,
     shape: Shape,
-    /// Newlines before the current chunk, for line numbers in warnings.
-    lines_before: u64,
+    lines: LineCounter,
     /// Offset of the current buffer within the (decompressed) input.
     buffer_offset: u64,
+}
+
+/// Line numbers for warnings, counted only as far as a warning needs: most files have none.
+#[derive(Default)]
+struct LineCounter {
+    /// Newlines before `offset`.
+    counted: u64,
+    /// Offset into the current buffer up to which newlines are counted.
+    offset: usize,
+}
+
+impl LineCounter {
+    /// The 1-based line of `offset` in `data`; offsets must not go backwards.
+    fn line_of(&mut self, data: &[u8], offset: usize) -> u64 {
+        if offset > self.offset {
+            self.counted += count_lines(&data[self.offset..offset]);
+            self.offset = offset;
+        }
+        self.counted + 1
+    }
+
+    /// Counts up to `consumed`, then shifts to a buffer whose first `consumed` bytes are gone.
+    fn rebase(&mut self, data: &[u8], consumed: usize) {
+        self.line_of(data, consumed);
+        self.offset -= consumed;
+    }
 }
 
 fn read_input<A, F>(
@@ -274,7 +299,7 @@ where
     let mut splitter = shape.splitter(body_start);
     let mut file = FileState {
         report,
-        lines_before: count_lines(&data[..body_start]),
+        lines: LineCounter::default(),
         shape,
         buffer_offset: 0,
     };
@@ -345,7 +370,7 @@ where
         let mut splitter = shape.splitter(body_start);
         let mut file = FileState {
             report,
-            lines_before: count_lines(&buffer[..body_start]),
+            lines: LineCounter::default(),
             shape,
             buffer_offset: 0,
         };
@@ -366,6 +391,7 @@ where
             if cuts.len() > CHUNKS_PER_BATCH || (eof && cuts.len() > 1) {
                 merge_batch(&buffer, &cuts, &mut file, state, make)?;
                 let consumed = cuts[cuts.len() - 1];
+                file.lines.rebase(&buffer, consumed);
                 buffer.drain(..consumed);
                 splitter.rebase(consumed);
                 file.buffer_offset += consumed as u64;
@@ -436,16 +462,13 @@ where
     F: Fn() -> A + Sync,
 {
     let shape = &file.shape;
-    let chunks: Vec<(usize, ChunkOutput<'_>, u64)> = cuts
+    let chunks: Vec<(usize, ChunkOutput<'_>)> = cuts
         .par_windows(2)
-        .map(|w| {
-            let chunk = &data[w[0]..w[1]];
-            (w[0], shape.read_chunk(chunk), count_lines(chunk))
-        })
+        .map(|w| (w[0], shape.read_chunk(&data[w[0]..w[1]])))
         .collect();
     let options = state.options;
     let mut keep: Vec<Vec<bool>> = Vec::with_capacity(chunks.len());
-    for (chunk_start, output, newlines) in &chunks {
+    for (chunk_start, output) in &chunks {
         for problem in &output.problems {
             let count = file
                 .report
@@ -453,8 +476,11 @@ where
                 .entry(problem.kind.to_string())
                 .or_insert(0);
             *count += 1;
+            if !options.strict && *count > options.examples_per_kind as u64 {
+                continue;
+            }
             let offset = chunk_start + problem.offset;
-            let line = file.lines_before + count_lines(&data[*chunk_start..offset]) + 1;
+            let line = file.lines.line_of(data, offset);
             let detail = if problem.detail.is_empty() {
                 String::new()
             } else {
@@ -469,11 +495,8 @@ where
             if options.strict {
                 return Err(Error::Strict(message));
             }
-            if *count <= options.examples_per_kind as u64 {
-                file.report.messages.push(message);
-            }
+            file.report.messages.push(message);
         }
-        file.lines_before += newlines;
         let mut chunk_keep = Vec::with_capacity(output.events.len());
         for event in &output.events {
             let t = event.published;
@@ -497,7 +520,7 @@ where
     let folded = chunks
         .par_iter()
         .zip(keep.par_iter())
-        .map(|((_, output, _), keep)| {
+        .map(|((_, output), keep)| {
             let mut aggregate = make();
             for (event, _) in output.events.iter().zip(keep).filter(|(_, k)| **k) {
                 aggregate.add(event);

@@ -119,15 +119,8 @@ impl Shape {
     pub fn read_chunk<'a>(&self, data: &'a [u8]) -> ChunkOutput<'a> {
         let mut out = ChunkOutput::default();
         match self {
-            Shape::JsonArray | Shape::JsonObjects => json::read_records(data, 0, false, &mut out),
-            Shape::Ndjson => {
-                let mut start = 0;
-                while start < data.len() {
-                    let end = memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-                    json::read_records(&data[start..end], start, true, &mut out);
-                    start = end + 1;
-                }
-            }
+            Shape::JsonArray | Shape::JsonObjects => json::read_records(data, false, &mut out),
+            Shape::Ndjson => json::read_records(data, true, &mut out),
             Shape::Csv(layout) => csv::read_records(data, layout, &mut out),
         }
         out

@@ -1,0 +1,459 @@
+//! A forward-only JSON reader over a byte slice, for reading records field by field: strings
+//! borrow from the input unless they hold escapes, values that are not wanted are checked and
+//! stepped over without being built. This is what makes JSON input fast: serde's visitor
+//! machinery, UTF-8 checks of every skipped string and per-field allocation were most of the
+//! cost of reading an Okta event.
+//!
+//! Every value read or skipped is checked against the JSON grammar, except that strings that
+//! are skipped are not checked for valid UTF-8 (strings that are read are).
+
+use std::borrow::Cow;
+
+/// Deepest nesting accepted, as serde_json does: deeper input is malformed, not a stack overflow.
+const MAX_DEPTH: u32 = 128;
+
+/// Why a record is not valid JSON, and where (an offset into the cursor's data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    pub offset: usize,
+    pub message: &'static str,
+    /// The data ended before the value did.
+    pub eof: bool,
+}
+
+pub type Result<T> = std::result::Result<T, JsonError>;
+
+/// The kind of value that starts at the cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Object,
+    Array,
+    String,
+    Scalar,
+}
+
+pub struct Cursor<'a> {
+    data: &'a [u8],
+    pub pos: usize,
+    depth: u32,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(data: &'a [u8], pos: usize) -> Cursor<'a> {
+        Cursor {
+            data,
+            pos,
+            depth: 0,
+        }
+    }
+
+    fn error(&self, message: &'static str) -> JsonError {
+        JsonError {
+            offset: self.pos.min(self.data.len()),
+            message,
+            eof: self.pos >= self.data.len(),
+        }
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.data.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// The kind of the next value, after white space.
+    pub fn peek_kind(&mut self) -> Result<Kind> {
+        self.skip_whitespace();
+        match self.data.get(self.pos) {
+            Some(b'{') => Ok(Kind::Object),
+            Some(b'[') => Ok(Kind::Array),
+            Some(b'"') => Ok(Kind::String),
+            Some(b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => Ok(Kind::Scalar),
+            Some(_) => Err(self.error("expected a value")),
+            None => Err(self.error("input ends where a value should start")),
+        }
+    }
+
+    /// The bytes of the string at the cursor (without quotes), and what they hold. Scans eight
+    /// bytes at a time for the quote, backslash or control character that needs attention.
+    fn raw_string(&mut self) -> Result<(&'a [u8], StringKind)> {
+        let start = self.pos + 1;
+        let mut at = start;
+        let mut kind = StringKind::Ascii;
+        loop {
+            while let Some(word) = self.data.get(at..at + 8) {
+                let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+                let special = special_bytes(word);
+                if special != 0 {
+                    let first = special.trailing_zeros() as usize / 8;
+                    if word & HIGH_BITS & ((1u64 << (first * 8)) - 1) != 0 {
+                        kind = kind.max(StringKind::Unicode);
+                    }
+                    at += first;
+                    break;
+                }
+                if word & HIGH_BITS != 0 {
+                    kind = kind.max(StringKind::Unicode);
+                }
+                at += 8;
+            }
+            match self.data.get(at) {
+                Some(b'"') => {
+                    self.pos = at + 1;
+                    return Ok((&self.data[start..at], kind));
+                }
+                Some(b'\\') => {
+                    kind = StringKind::Escaped;
+                    at += 2;
+                }
+                Some(0..0x20) => {
+                    self.pos = at;
+                    return Err(self.error("control character inside a string"));
+                }
+                Some(128..) => {
+                    kind = kind.max(StringKind::Unicode);
+                    at += 1;
+                }
+                Some(_) => at += 1,
+                None => {
+                    self.pos = at.min(self.data.len());
+                    return Err(self.error("input ends inside a string"));
+                }
+            }
+        }
+    }
+
+    /// Reads a string value, decoding escapes; borrowed when it has none.
+    pub fn string(&mut self) -> Result<Cow<'a, str>> {
+        let start = self.pos;
+        let (bytes, kind) = self.raw_string()?;
+        let decoded = match kind {
+            // SAFETY: `raw_string` saw no byte with the high bit set, so this is ASCII and valid
+            // UTF-8; skipping the check matters, as reading strings is most of the work.
+            StringKind::Ascii => Some(Cow::Borrowed(unsafe {
+                std::str::from_utf8_unchecked(bytes)
+            })),
+            StringKind::Unicode => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
+            StringKind::Escaped => unescape(bytes).map(Cow::Owned),
+        };
+        decoded.ok_or(JsonError {
+            offset: start,
+            message: "invalid escape or UTF-8 in a string",
+            eof: false,
+        })
+    }
+
+    /// Reads a number, `true`, `false` or `null` and returns its text (`None` for null).
+    pub fn scalar(&mut self) -> Result<Option<&'a str>> {
+        let start = self.pos;
+        let end = self.data[start..]
+            .iter()
+            .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t'))
+            .map_or(self.data.len(), |i| start + i);
+        let text = &self.data[start..end];
+        let valid = matches!(text, b"true" | b"false" | b"null") || is_number(text);
+        if !valid {
+            return Err(if end == self.data.len() {
+                JsonError {
+                    offset: end,
+                    message: "input ends inside a value",
+                    eof: true,
+                }
+            } else {
+                self.error("invalid literal")
+            });
+        }
+        self.pos = end;
+        // The literal is ASCII, checked above.
+        Ok((text != b"null").then(|| std::str::from_utf8(text).unwrap_or_default()))
+    }
+
+    /// Steps over any value, checking its syntax.
+    pub fn skip(&mut self) -> Result<()> {
+        match self.peek_kind()? {
+            Kind::Object => self.object(|cursor, _| cursor.skip()),
+            Kind::Array => self.array(|cursor| cursor.skip()),
+            Kind::String => self.raw_string().map(|_| ()),
+            Kind::Scalar => self.scalar().map(|_| ()),
+        }
+    }
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error("nesting too deep"));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Calls `entry` with each key of the object at the cursor (after white space); `entry`
+    /// must read or skip the value.
+    pub fn object(
+        &mut self,
+        mut entry: impl FnMut(&mut Cursor<'a>, Cow<'a, [u8]>) -> Result<()>,
+    ) -> Result<()> {
+        self.skip_whitespace();
+        if self.data.get(self.pos) != Some(&b'{') {
+            return Err(self.error("expected an object"));
+        }
+        self.enter()?;
+        self.skip_whitespace();
+        if self.data.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_whitespace();
+            if self.data.get(self.pos) != Some(&b'"') {
+                return Err(self.error("expected a key"));
+            }
+            let key_start = self.pos;
+            let (raw_key, kind) = self.raw_string()?;
+            let key = if kind == StringKind::Escaped {
+                Cow::Owned(
+                    unescape(raw_key)
+                        .ok_or(JsonError {
+                            offset: key_start,
+                            message: "invalid escape in a key",
+                            eof: false,
+                        })?
+                        .into_bytes(),
+                )
+            } else {
+                Cow::Borrowed(raw_key)
+            };
+            self.skip_whitespace();
+            if self.data.get(self.pos) != Some(&b':') {
+                return Err(self.error("expected `:` after a key"));
+            }
+            self.pos += 1;
+            entry(self, key)?;
+            self.skip_whitespace();
+            match self.data.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("expected `,` or `}`")),
+            }
+        }
+    }
+
+    /// Calls `element` for each element of the array at the cursor; `element` must read or skip
+    /// it.
+    pub fn array(&mut self, mut element: impl FnMut(&mut Cursor<'a>) -> Result<()>) -> Result<()> {
+        self.skip_whitespace();
+        if self.data.get(self.pos) != Some(&b'[') {
+            return Err(self.error("expected an array"));
+        }
+        self.enter()?;
+        self.skip_whitespace();
+        if self.data.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            element(self)?;
+            self.skip_whitespace();
+            match self.data.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("expected `,` or `]`")),
+            }
+        }
+    }
+}
+
+/// What a string's bytes hold, in increasing order of the work they need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum StringKind {
+    Ascii,
+    Unicode,
+    Escaped,
+}
+
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// A mask with the high bit set in the first byte of `word` (little-endian) that is a quote, a
+/// backslash or a control character; bytes after the first may be flagged falsely.
+fn special_bytes(word: u64) -> u64 {
+    let zero_byte = |x: u64| x.wrapping_sub(LOW_BITS) & !x & HIGH_BITS;
+    let quote = zero_byte(word ^ (LOW_BITS * u64::from(b'"')));
+    let backslash = zero_byte(word ^ (LOW_BITS * u64::from(b'\\')));
+    let control = word.wrapping_sub(LOW_BITS * 0x20) & !word & HIGH_BITS;
+    quote | backslash | control
+}
+
+/// JSON number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_number(text: &[u8]) -> bool {
+    let mut i = usize::from(text.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while text.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    if text.get(i) == Some(&b'0') {
+        i += 1;
+    } else if !digits(&mut i) {
+        return false;
+    }
+    if text.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    if matches!(text.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(text.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    i == text.len()
+}
+
+/// Decodes the escapes of a JSON string's bytes; `None` for an invalid escape or invalid UTF-8.
+/// A lone surrogate becomes U+FFFD, as it cannot be represented.
+fn unescape(bytes: &[u8]) -> Option<String> {
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let escape = *bytes.get(i + 1)?;
+        i += 2;
+        let c = match escape {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = hex4(bytes.get(i..i + 4)?)?;
+                i += 4;
+                if (0xD800..0xDC00).contains(&high) && bytes.get(i..i + 2) == Some(b"\\u") {
+                    let low = hex4(bytes.get(i + 2..i + 6)?)?;
+                    if (0xDC00..0xE000).contains(&low) {
+                        i += 6;
+                        char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))?
+                    } else {
+                        char::REPLACEMENT_CHARACTER
+                    }
+                } else {
+                    char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER)
+                }
+            }
+            _ => return None,
+        };
+        let mut buffer = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+    }
+    String::from_utf8(out).ok()
+}
+
+fn hex4(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |value, &d| {
+        Some(value << 4 | (d as char).to_digit(16)?)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skip(json: &str) -> Result<usize> {
+        let mut cursor = Cursor::new(json.as_bytes(), 0);
+        cursor.skip().map(|()| cursor.pos)
+    }
+
+    #[test]
+    fn skips_valid_json_to_its_end() {
+        for json in [
+            r#"{"a":[1,-2.5e+3,true,false,null,"x\"y"],"b":{}}"#,
+            r#"[ ]"#,
+            r#" { "k" : "v" , "n" : 0 } "#,
+            r#""\u00e9\ud83d\ude00""#,
+            "-0.5",
+        ] {
+            assert_eq!(skip(json), Ok(json.trim_end().len()), "{json}");
+        }
+    }
+
+    #[test]
+    fn reports_what_is_wrong_and_where() {
+        let cases = [
+            (r#"{"a" 1}"#, 5, "expected `:` after a key", false),
+            (r#"{"a":1 "b":2}"#, 7, "expected `,` or `}`", false),
+            (r#"{"a":tru}"#, 5, "invalid literal", false),
+            (r#"{"a":01}"#, 5, "invalid literal", false),
+            (r#"{"a":"x"#, 7, "input ends inside a string", true),
+            (r#"{"a":[1,2"#, 9, "expected `,` or `]`", true),
+            (
+                "{\"a\":\"x\ny\"}",
+                7,
+                "control character inside a string",
+                false,
+            ),
+            (r#"{a:1}"#, 1, "expected a key", false),
+            (r#"[1,]"#, 3, "expected a value", false),
+        ];
+        for (json, offset, message, eof) in cases {
+            assert_eq!(
+                skip(json),
+                Err(JsonError {
+                    offset,
+                    message,
+                    eof
+                }),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let json = "[".repeat(100_000);
+        assert_eq!(skip(&json).unwrap_err().message, "nesting too deep");
+    }
+
+    #[test]
+    fn strings_decode_escapes_and_borrow_otherwise() {
+        let read = |json: &str| {
+            Cursor::new(json.as_bytes(), 0)
+                .string()
+                .map(|s| s.into_owned())
+        };
+        assert_eq!(read(r#""plain""#).unwrap(), "plain");
+        assert!(matches!(
+            Cursor::new(br#""plain""#, 0).string(),
+            Ok(Cow::Borrowed(_))
+        ));
+        assert_eq!(read(r#""a\"b\\c\/d\n\t""#).unwrap(), "a\"b\\c/d\n\t");
+        assert_eq!(read(r#""\u00e9\ud83d\ude00""#).unwrap(), "é😀");
+        assert_eq!(read(r#""\ud800x""#).unwrap(), "\u{fffd}x");
+        assert!(read(r#""\x""#).is_err());
+        assert!(Cursor::new(b"\"\xff\"", 0).string().is_err());
+    }
+}

@@ -1,0 +1,399 @@
+//! Maps the keys of an Okta LogEvent onto the normalised event. Keys are matched ignoring ASCII
+//! case, because some SIEMs re-export them lower-cased (`eventtype`, `debugcontext`); anything
+//! not listed is stepped over. Values are read leniently: numbers and booleans where text is
+//! documented become their text, text where numbers are documented is parsed, and a value of
+//! the wrong kind (an object for a string, say) is absent rather than fatal.
+
+use std::borrow::Cow;
+
+use crate::event::{Event, OutcomeResult, Target, Text, text};
+use crate::input::json::cursor::{Cursor, Kind, Result};
+use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
+use crate::input::problem::ProblemKind;
+use crate::time::Timestamp;
+
+/// One JSON record as read, before the required fields are checked.
+#[derive(Default)]
+pub struct Record<'a> {
+    uuid: Text<'a>,
+    published: Text<'a>,
+    event_type: Text<'a>,
+    event: Partial<'a>,
+    /// Events of an Event Hook envelope (`data.events`).
+    envelope: Option<Vec<Record<'a>>>,
+}
+
+/// The optional fields, filled in as their keys are met.
+#[derive(Default)]
+struct Partial<'a> {
+    legacy_event_type: Text<'a>,
+    display_message: Text<'a>,
+    severity: Text<'a>,
+    result: Text<'a>,
+    reason: Text<'a>,
+    actor: crate::event::Actor<'a>,
+    client: crate::event::Client<'a>,
+    security: crate::event::SecurityContext<'a>,
+    request_uri: Text<'a>,
+    debug_data: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    external_session_id: Text<'a>,
+    transaction_id: Text<'a>,
+    targets: Vec<Target<'a>>,
+}
+
+/// Keys longer than this are none of the keys read.
+const LONGEST_KEY: usize = 24;
+
+/// `key` in ASCII lower case, in `buffer`; empty when it is too long to be a key that is read.
+fn folded<'b>(key: &[u8], buffer: &'b mut [u8; LONGEST_KEY]) -> &'b [u8] {
+    let Some(target) = buffer.get_mut(..key.len()) else {
+        return b"";
+    };
+    for (out, byte) in target.iter_mut().zip(key) {
+        *out = byte.to_ascii_lowercase();
+    }
+    target
+}
+
+/// A text value: strings (normalised by [`text`]), numbers and booleans as written, null and
+/// containers as absent.
+fn lenient_text<'a>(cursor: &mut Cursor<'a>) -> Result<Text<'a>> {
+    match cursor.peek_kind()? {
+        Kind::String => cursor.string().map(text),
+        Kind::Scalar => cursor.scalar().map(|s| s.map(Cow::Borrowed)),
+        Kind::Object | Kind::Array => cursor.skip().map(|()| None),
+    }
+}
+
+/// Reads a nested object with `entry` when the value is one; steps over anything else.
+fn nested<'a>(
+    cursor: &mut Cursor<'a>,
+    entry: impl FnMut(&mut Cursor<'a>, Cow<'a, [u8]>) -> Result<()>,
+) -> Result<()> {
+    if cursor.peek_kind()? == Kind::Object {
+        cursor.object(entry)
+    } else {
+        cursor.skip()
+    }
+}
+
+/// Reads the event object at the cursor.
+pub fn record<'a>(cursor: &mut Cursor<'a>) -> Result<Record<'a>> {
+    let mut record = Record::default();
+    cursor.object(|cursor, key| {
+        let event = &mut record.event;
+        match folded(&key, &mut [0; LONGEST_KEY]) {
+            b"uuid" => record.uuid = lenient_text(cursor)?,
+            b"published" => record.published = lenient_text(cursor)?,
+            b"eventtype" => record.event_type = lenient_text(cursor)?,
+            b"legacyeventtype" => event.legacy_event_type = lenient_text(cursor)?,
+            b"displaymessage" => event.display_message = lenient_text(cursor)?,
+            b"severity" => event.severity = lenient_text(cursor)?,
+            b"outcome" => nested(cursor, |cursor, key| {
+                match folded(&key, &mut [0; LONGEST_KEY]) {
+                    b"result" => event.result = lenient_text(cursor)?,
+                    b"reason" => event.reason = lenient_text(cursor)?,
+                    _ => cursor.skip()?,
+                }
+                Ok(())
+            })?,
+            b"actor" => nested(cursor, |cursor, key| {
+                let actor = &mut event.actor;
+                match folded(&key, &mut [0; LONGEST_KEY]) {
+                    b"id" => actor.id = lenient_text(cursor)?,
+                    b"type" => actor.kind = lenient_text(cursor)?,
+                    b"alternateid" => actor.alternate_id = lenient_text(cursor)?,
+                    b"displayname" => actor.display_name = lenient_text(cursor)?,
+                    _ => cursor.skip()?,
+                }
+                Ok(())
+            })?,
+            b"client" => nested(cursor, |cursor, key| client(cursor, key, &mut event.client))?,
+            b"securitycontext" => nested(cursor, |cursor, key| {
+                let security = &mut event.security;
+                match folded(&key, &mut [0; LONGEST_KEY]) {
+                    b"asnumber" => {
+                        security.as_number =
+                            lenient_text(cursor)?.as_deref().and_then(parse_as_number)
+                    }
+                    b"asorg" => security.as_org = lenient_text(cursor)?,
+                    b"isp" => security.isp = lenient_text(cursor)?,
+                    b"domain" => security.domain = lenient_text(cursor)?,
+                    b"isproxy" => {
+                        security.is_proxy = lenient_text(cursor)?.as_deref().and_then(parse_bool)
+                    }
+                    _ => cursor.skip()?,
+                }
+                Ok(())
+            })?,
+            b"debugcontext" => nested(cursor, |cursor, key| {
+                if key.eq_ignore_ascii_case(b"debugData") {
+                    nested(cursor, |cursor, key| {
+                        let value = lenient_text(cursor)?;
+                        if key.eq_ignore_ascii_case(b"requestUri") {
+                            event.request_uri = value;
+                        } else if let Some(value) = value {
+                            event.debug_data.push((key_text(key), value));
+                        }
+                        Ok(())
+                    })
+                } else {
+                    cursor.skip()
+                }
+            })?,
+            b"authenticationcontext" => nested(cursor, |cursor, key| {
+                if key.eq_ignore_ascii_case(b"externalSessionId") {
+                    event.external_session_id = lenient_text(cursor)?;
+                    Ok(())
+                } else {
+                    cursor.skip()
+                }
+            })?,
+            b"transaction" => nested(cursor, |cursor, key| {
+                if key.eq_ignore_ascii_case(b"id") {
+                    event.transaction_id = lenient_text(cursor)?;
+                    Ok(())
+                } else {
+                    cursor.skip()
+                }
+            })?,
+            b"target" => event.targets = targets(cursor)?,
+            b"data" => nested(cursor, |cursor, key| {
+                if key.eq_ignore_ascii_case(b"events") && cursor.peek_kind()? == Kind::Array {
+                    let mut events = Vec::new();
+                    cursor.array(|cursor| {
+                        if cursor.peek_kind()? == Kind::Object {
+                            events.push(self::record(cursor)?);
+                            Ok(())
+                        } else {
+                            cursor.skip()
+                        }
+                    })?;
+                    record.envelope = Some(events);
+                    Ok(())
+                } else {
+                    cursor.skip()
+                }
+            })?,
+            _ => cursor.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(record)
+}
+
+/// A debugData key as text; keys are ASCII in practice, anything else is kept lossily.
+fn key_text(key: Cow<'_, [u8]>) -> Cow<'_, str> {
+    match key {
+        Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
+        Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+    }
+}
+
+fn client<'a>(
+    cursor: &mut Cursor<'a>,
+    key: Cow<'a, [u8]>,
+    client: &mut crate::event::Client<'a>,
+) -> Result<()> {
+    match folded(&key, &mut [0; LONGEST_KEY]) {
+        b"ipaddress" => client.ip_address = lenient_text(cursor)?,
+        b"zone" => client.zone = lenient_text(cursor)?,
+        b"device" => client.device = lenient_text(cursor)?,
+        b"useragent" => nested(cursor, |cursor, key| {
+            match folded(&key, &mut [0; LONGEST_KEY]) {
+                b"rawuseragent" => client.raw_user_agent = lenient_text(cursor)?,
+                b"os" => client.os = lenient_text(cursor)?,
+                b"browser" => client.browser = lenient_text(cursor)?,
+                _ => cursor.skip()?,
+            }
+            Ok(())
+        })?,
+        b"geographicalcontext" => nested(cursor, |cursor, key| {
+            match folded(&key, &mut [0; LONGEST_KEY]) {
+                b"city" => client.city = lenient_text(cursor)?,
+                b"state" => client.state = lenient_text(cursor)?,
+                b"country" => client.country = lenient_text(cursor)?,
+                b"postalcode" => client.postal_code = lenient_text(cursor)?,
+                b"geolocation" => nested(cursor, |cursor, key| {
+                    match folded(&key, &mut [0; LONGEST_KEY]) {
+                        b"lat" => {
+                            client.lat = lenient_text(cursor)?.as_deref().and_then(parse_number)
+                        }
+                        b"lon" => {
+                            client.lon = lenient_text(cursor)?.as_deref().and_then(parse_number)
+                        }
+                        _ => cursor.skip()?,
+                    }
+                    Ok(())
+                })?,
+                _ => cursor.skip()?,
+            }
+            Ok(())
+        })?,
+        _ => cursor.skip()?,
+    }
+    Ok(())
+}
+
+/// `target`: an array of objects; null, other values and non-object elements give nothing.
+pub fn targets<'a>(cursor: &mut Cursor<'a>) -> Result<Vec<Target<'a>>> {
+    let mut targets = Vec::new();
+    if cursor.peek_kind()? != Kind::Array {
+        cursor.skip()?;
+        return Ok(targets);
+    }
+    cursor.array(|cursor| {
+        if cursor.peek_kind()? != Kind::Object {
+            return cursor.skip();
+        }
+        let mut target = Target::default();
+        cursor.object(|cursor, key| {
+            match folded(&key, &mut [0; LONGEST_KEY]) {
+                b"id" => target.id = lenient_text(cursor)?,
+                b"type" => target.kind = lenient_text(cursor)?,
+                b"alternateid" => target.alternate_id = lenient_text(cursor)?,
+                b"displayname" => target.display_name = lenient_text(cursor)?,
+                _ => cursor.skip()?,
+            }
+            Ok(())
+        })?;
+        targets.push(target);
+        Ok(())
+    })?;
+    Ok(targets)
+}
+
+impl<'a> Record<'a> {
+    /// True when the record has any of the fields that make a LogEvent, or is an envelope.
+    pub fn looks_like_event(&self) -> bool {
+        self.uuid.is_some()
+            || self.published.is_some()
+            || self.event_type.is_some()
+            || self
+                .envelope
+                .as_ref()
+                .is_some_and(|events| !events.is_empty())
+    }
+
+    /// The events this record stands for: itself, or an envelope's events when it has no uuid.
+    pub fn into_events(
+        self,
+        emit: &mut impl FnMut(std::result::Result<Event<'a>, (ProblemKind, String)>),
+    ) {
+        if self.uuid.is_none()
+            && let Some(events) = self.envelope
+        {
+            for inner in events {
+                inner.into_events(emit);
+            }
+            return;
+        }
+        emit(self.into_event());
+    }
+
+    fn into_event(self) -> std::result::Result<Event<'a>, (ProblemKind, String)> {
+        let uuid = self
+            .uuid
+            .ok_or((ProblemKind::MissingField("uuid"), String::new()))?;
+        let published_text = self
+            .published
+            .ok_or((ProblemKind::MissingField("published"), String::new()))?;
+        let published = Timestamp::parse(&published_text)
+            .ok_or_else(|| (ProblemKind::BadTime, format!("{published_text:?}")))?;
+        let event_type = self
+            .event_type
+            .ok_or((ProblemKind::MissingField("eventType"), String::new()))?;
+        let partial = self.event;
+        Ok(Event {
+            uuid,
+            published,
+            event_type,
+            legacy_event_type: partial.legacy_event_type,
+            display_message: partial.display_message,
+            severity: partial.severity,
+            outcome: crate::event::Outcome {
+                result: partial.result.map(OutcomeResult::parse),
+                reason: partial.reason,
+            },
+            actor: partial.actor,
+            client: partial.client,
+            security_context: partial.security,
+            request_uri: partial.request_uri,
+            debug_data: partial.debug_data,
+            external_session_id: partial.external_session_id,
+            transaction_id: partial.transaction_id,
+            targets: partial.targets,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(json: &str) -> Vec<std::result::Result<Event<'_>, (ProblemKind, String)>> {
+        let mut events = Vec::new();
+        record(&mut Cursor::new(json.as_bytes(), 0))
+            .expect("valid JSON")
+            .into_events(&mut |e| events.push(e));
+        events
+    }
+
+    #[test]
+    fn values_of_the_wrong_kind_are_read_leniently() {
+        let events = read(
+            r#"{"UUID":"u1","published":"2024-05-01T00:00:00Z","eventtype":"x","version":0,
+            "client":{"userAgent":"curl/8","zone":"null","ipAddress":10,"geographicalContext":
+            {"postalCode":10013,"geolocation":{"lat":"43.5","lon":[1]}}},
+            "securityContext":{"asNumber":"AS64500","isProxy":"TRUE"},
+            "outcome":{"result":"failure","reason":{"nested":true}},
+            "debugcontext":{"debugData":{"requestUri":"/x","risk":"{level=HIGH}","n":null,"b":false}},
+            "target":[null,"x",{"id":7}],"actor":[]}"#,
+        );
+        let event = events[0].as_ref().expect("an event");
+        assert_eq!(event.uuid, "u1");
+        assert_eq!(event.client.raw_user_agent, None);
+        assert_eq!(event.client.zone, None);
+        assert_eq!(event.client.ip_address.as_deref(), Some("10"));
+        assert_eq!(event.client.postal_code.as_deref(), Some("10013"));
+        assert_eq!((event.client.lat, event.client.lon), (Some(43.5), None));
+        assert_eq!(event.security_context.as_number, Some(64500));
+        assert_eq!(event.security_context.is_proxy, Some(true));
+        assert_eq!(event.outcome.result, Some(OutcomeResult::Failure));
+        assert_eq!(event.outcome.reason, None);
+        assert_eq!(event.request_uri.as_deref(), Some("/x"));
+        assert_eq!(event.debug_value("RISK"), Some("{level=HIGH}"));
+        assert_eq!(event.debug_value("b"), Some("false"));
+        assert_eq!(event.debug_value("n"), None);
+        assert_eq!(event.targets.len(), 1);
+        assert_eq!(event.targets[0].id.as_deref(), Some("7"));
+        assert_eq!(event.actor, crate::event::Actor::default());
+    }
+
+    #[test]
+    fn envelopes_give_their_events_and_missing_fields_are_named() {
+        let events = read(
+            r#"{"eventType":"com.okta.event_hook","data":{"events":[
+            {"uuid":"a","published":"2024-05-01T00:00:00Z","eventType":"x"},
+            {"uuid":"b","eventType":"x"},
+            {"uuid":"c","published":"2024-02-30T00:00:00Z","eventType":"x"}]}}"#,
+        );
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].as_ref().map(|e| e.uuid.as_ref()), Ok("a"));
+        assert_eq!(
+            events[1].as_ref().err(),
+            Some(&(ProblemKind::MissingField("published"), String::new()))
+        );
+        assert_eq!(
+            events[2].as_ref().err(),
+            Some(&(ProblemKind::BadTime, "\"2024-02-30T00:00:00Z\"".to_string()))
+        );
+    }
+
+    #[test]
+    fn a_later_duplicate_key_wins() {
+        let events =
+            read(r#"{"uuid":"a","uuid":"b","published":"2024-05-01T00:00:00Z","eventType":"x"}"#);
+        assert_eq!(events[0].as_ref().map(|e| e.uuid.as_ref()), Ok("b"));
+    }
+}
