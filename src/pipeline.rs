@@ -10,11 +10,10 @@ use std::sync::mpsc;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
-use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::event::Event;
-use crate::input::source::{InputPath, Opened, Source, describe_io, expand, hex_digest};
+use crate::input::source::{InputPath, Mapped, Opened, Source, describe_io, expand, hex_digest};
 use crate::input::{ChunkOutput, Detected, Shape, detect};
 use crate::time::Timestamp;
 
@@ -143,22 +142,41 @@ struct State<'o, A> {
 
 /// Events already seen, by uuid and published time: overlapping exports repeat events whole,
 /// while sanitised samples reuse one uuid for different events, which must not be merged.
-/// Canonical uuids are kept as 128-bit numbers; anything else as text.
+///
+/// Each event is kept as a 64-bit fingerprint, so that tens of millions of events fit in a few
+/// hundred megabytes. Two different events share a fingerprint with a probability of about
+/// n²/2⁶⁵ (one in 300,000 for ten million events); such a pair would count as a duplicate.
 #[derive(Default)]
 struct Dedup {
-    uuids: FxHashSet<(u128, i64)>,
-    others: FxHashSet<(Box<str>, i64)>,
+    seen: FxHashSet<u64>,
 }
 
 impl Dedup {
     /// True the first time an event is offered.
     fn first_sighting(&mut self, event: &Event<'_>) -> bool {
-        let published = event.published.0;
-        match parse_uuid(&event.uuid) {
-            Some(number) => self.uuids.insert((number, published)),
-            None => self.others.insert((event.uuid.as_ref().into(), published)),
-        }
+        let uuid = parse_uuid(&event.uuid).unwrap_or_else(|| {
+            // Not a canonical uuid: fingerprint the text (SipHash with fixed keys).
+            let mut hasher = std::hash::DefaultHasher::new();
+            std::hash::Hasher::write(&mut hasher, event.uuid.as_bytes());
+            u128::from(std::hash::Hasher::finish(&hasher)) | 1 << 127
+        });
+        self.seen.insert(fingerprint(uuid, event.published.0))
     }
+}
+
+/// MurmurHash3's 64-bit finaliser: every input bit affects every output bit.
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+fn fingerprint(uuid: u128, published: i64) -> u64 {
+    let high = mix((uuid >> 64) as u64 ^ 0x9e37_79b9_7f4a_7c15);
+    let low = mix(uuid as u64 ^ high);
+    mix(low ^ (published as u64).rotate_left(29))
 }
 
 fn parse_uuid(text: &str) -> Option<u128> {
@@ -239,14 +257,10 @@ where
     let raw_hash = source.raw_hash;
     match source.opened {
         Opened::Mapped(mapped) => {
-            let data = mapped.bytes();
-            report.bytes = data.len() as u64;
+            report.bytes = mapped.bytes().len() as u64;
             let hash = std::thread::scope(|scope| {
-                let hasher = state
-                    .options
-                    .hash
-                    .then(|| scope.spawn(|| hex_digest(Sha256::new_with_prefix(data))));
-                let result = read_mapped(data, &mut report, state, progress, make);
+                let hasher = state.options.hash.then(|| scope.spawn(|| mapped.sha256()));
+                let result = read_mapped(&mapped, &mut report, state, progress, make);
                 let hash = hasher.and_then(|h| h.join().ok());
                 result.map(|()| hash)
             })?;
@@ -275,7 +289,7 @@ fn fail(report: &mut FileReport, reason: String, strict: bool) -> Result<(), Err
 }
 
 fn read_mapped<A, F>(
-    data: &[u8],
+    mapped: &Mapped,
     report: &mut FileReport,
     state: &mut State<'_, A>,
     progress: &ProgressBar,
@@ -285,6 +299,7 @@ where
     A: Aggregate,
     F: Fn() -> A + Sync,
 {
+    let data = mapped.bytes();
     let Detected { shape, body_start } = match detect(data) {
         Ok(detected) => detected,
         Err(reason) => {
@@ -314,6 +329,7 @@ where
         start = end;
         if cuts.len() > CHUNKS_PER_BATCH || start >= data.len() {
             merge_batch(data, &cuts, &mut file, state, make)?;
+            mapped.release(cuts[0], start);
             progress.set_position(base + start as u64);
             cuts = vec![start];
         }

@@ -97,6 +97,36 @@ impl Mapped {
             Mapped::Bytes(bytes) => bytes,
         }
     }
+
+    /// Lets the kernel drop the pages of `start..end` from this process's resident memory once
+    /// they have been read, so that a multi-gigabyte export is read in bounded memory. The
+    /// pages stay in the page cache, and touching them again simply maps them back in.
+    pub fn release(&self, start: usize, end: usize) {
+        const PAGE: usize = 4096;
+        let Mapped::Map(map) = self else { return };
+        let first = start.div_ceil(PAGE) * PAGE;
+        let last = (end / PAGE) * PAGE;
+        if last > first {
+            // SAFETY: the mapping is a read-only view of a file, so dropping its pages loses
+            // nothing: a later access re-reads the same bytes from the file. An error only
+            // means the memory stays resident.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, first, last - first)
+            };
+        }
+    }
+
+    /// SHA-256 of the bytes, releasing them as it goes.
+    pub fn sha256(&self) -> String {
+        const BLOCK: usize = 8 << 20;
+        let data = self.bytes();
+        let mut hash = Sha256::new();
+        for (i, block) in data.chunks(BLOCK).enumerate() {
+            hash.update(block);
+            self.release(i * BLOCK, i * BLOCK + block.len());
+        }
+        hex_digest(hash)
+    }
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -125,7 +155,10 @@ impl Source {
                     Mapped::Bytes(Vec::new())
                 } else {
                     match unsafe { Mmap::map(&file) } {
-                        Ok(map) => Mapped::Map(map),
+                        Ok(map) => {
+                            let _ = map.advise(memmap2::Advice::Sequential);
+                            Mapped::Map(map)
+                        }
                         Err(_) => {
                             let mut bytes = Vec::new();
                             (&file).read_to_end(&mut bytes)?;
