@@ -13,8 +13,8 @@ use rustc_hash::FxHashSet;
 
 use crate::error::Error;
 use crate::event::Event;
-use crate::input::source::{InputPath, Mapped, Opened, Source, describe_io, expand, hex_digest};
-use crate::input::{ChunkOutput, Detected, Shape, detect};
+use crate::input::source::{InputPath, Opened, Source, describe_io, expand, hex_digest};
+use crate::input::{Chunk, ChunkOutput, Detected, Shape, detect};
 use crate::time::Timestamp;
 
 /// A fold over events that can be split across workers and merged back in input order.
@@ -131,6 +131,42 @@ where
     Ok(Run {
         aggregate: state.aggregate,
         files,
+    })
+}
+
+/// Reads an export held in memory, as if it were a file named `name`: for tests and for
+/// callers that already hold the bytes.
+pub fn read_bytes<A, F>(
+    name: &str,
+    data: &[u8],
+    options: &Options,
+    make: F,
+) -> Result<Run<A>, Error>
+where
+    A: Aggregate,
+    F: Fn() -> A + Sync,
+{
+    let mut state = State {
+        seen: Dedup::default(),
+        aggregate: make(),
+        options,
+    };
+    let mut report = FileReport {
+        name: name.to_string(),
+        bytes: data.len() as u64,
+        ..FileReport::default()
+    };
+    read_mapped(
+        data,
+        |_, _| (),
+        &mut report,
+        &mut state,
+        &ProgressBar::hidden(),
+        &make,
+    )?;
+    Ok(Run {
+        aggregate: state.aggregate,
+        files: vec![report],
     })
 }
 
@@ -260,7 +296,9 @@ where
             report.bytes = mapped.bytes().len() as u64;
             let hash = std::thread::scope(|scope| {
                 let hasher = state.options.hash.then(|| scope.spawn(|| mapped.sha256()));
-                let result = read_mapped(&mapped, &mut report, state, progress, make);
+                let release = |start, end| mapped.release(start, end);
+                let result =
+                    read_mapped(mapped.bytes(), release, &mut report, state, progress, make);
                 let hash = hasher.and_then(|h| h.join().ok());
                 result.map(|()| hash)
             })?;
@@ -289,7 +327,8 @@ fn fail(report: &mut FileReport, reason: String, strict: bool) -> Result<(), Err
 }
 
 fn read_mapped<A, F>(
-    mapped: &Mapped,
+    data: &[u8],
+    release: impl Fn(usize, usize),
     report: &mut FileReport,
     state: &mut State<'_, A>,
     progress: &ProgressBar,
@@ -299,7 +338,6 @@ where
     A: Aggregate,
     F: Fn() -> A + Sync,
 {
-    let data = mapped.bytes();
     let Detected { shape, body_start } = match detect(data) {
         Ok(detected) => detected,
         Err(reason) => {
@@ -311,7 +349,6 @@ where
         }
     };
     report.shape = Some(shape.to_string());
-    let mut splitter = shape.splitter(body_start);
     let mut file = FileState {
         report,
         lines: LineCounter::default(),
@@ -320,19 +357,12 @@ where
     };
     let base = progress.position();
     let mut start = body_start;
-    let mut cuts = vec![start];
     while start < data.len() {
-        let end = splitter
-            .next_cut(data, start + state.options.chunk_size)
-            .unwrap_or(data.len());
-        cuts.push(end);
+        let batch_end = (start + state.options.chunk_size * CHUNKS_PER_BATCH).min(data.len());
+        let end = merge_batch(data, start, batch_end, true, &mut file, state, make)?;
+        release(start, end);
+        progress.set_position(base + end as u64);
         start = end;
-        if cuts.len() > CHUNKS_PER_BATCH || start >= data.len() {
-            merge_batch(data, &cuts, &mut file, state, make)?;
-            mapped.release(cuts[0], start);
-            progress.set_position(base + start as u64);
-            cuts = vec![start];
-        }
     }
     Ok(())
 }
@@ -383,40 +413,24 @@ where
         } else {
             shape.to_string()
         });
-        let mut splitter = shape.splitter(body_start);
         let mut file = FileState {
             report,
             lines: LineCounter::default(),
             shape,
             buffer_offset: 0,
         };
-        let mut cuts = vec![body_start];
+        let mut start = body_start;
         loop {
-            let mut exhausted = true;
-            while cuts.len() <= CHUNKS_PER_BATCH {
-                let min = cuts[cuts.len() - 1] + state.options.chunk_size;
-                match splitter.next_cut(&buffer, min) {
-                    Some(end) => cuts.push(end),
-                    None => break,
+            if eof || buffer.len() - start >= state.options.chunk_size * CHUNKS_PER_BATCH {
+                let end = merge_batch(&buffer, start, buffer.len(), eof, &mut file, state, make)?;
+                if eof {
+                    return Ok(());
                 }
-                exhausted = cuts.len() <= CHUNKS_PER_BATCH;
-            }
-            if eof && exhausted && cuts[cuts.len() - 1] < buffer.len() {
-                cuts.push(buffer.len());
-            }
-            if cuts.len() > CHUNKS_PER_BATCH || (eof && cuts.len() > 1) {
-                merge_batch(&buffer, &cuts, &mut file, state, make)?;
-                let consumed = cuts[cuts.len() - 1];
-                file.lines.rebase(&buffer, consumed);
-                buffer.drain(..consumed);
-                splitter.rebase(consumed);
-                file.buffer_offset += consumed as u64;
-                cuts = vec![0];
+                file.lines.rebase(&buffer, end);
+                buffer.drain(..end);
+                file.buffer_offset += end as u64;
+                start = 0;
                 progress.set_position(base + raw_read.load(Ordering::Relaxed));
-                continue;
-            }
-            if eof {
-                return Ok(());
             }
             match next_block(&mut buffer) {
                 Ok(more) => eof = !more,
@@ -464,27 +478,64 @@ fn count_lines(data: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', data).count() as u64
 }
 
-/// Reads the chunks `data[cuts[i]..cuts[i+1]]` in parallel, then removes duplicates and applies
-/// the time range in input order, then folds what remains in parallel.
+/// Reads the records that begin in `data[start..until]`, where `start` is a record boundary,
+/// and returns where the next record begins. The range is cut into chunks read in parallel,
+/// each finding its own first record; a chunk whose first record is not where the previous one
+/// ended (its guess fell inside a record) is read again from the right place. Then duplicates
+/// are removed and the time range applied in input order, and what remains is folded in
+/// parallel. With `at_eof` false, a record cut off at the end of `data` is left unread.
 fn merge_batch<A, F>(
     data: &[u8],
-    cuts: &[usize],
+    start: usize,
+    until: usize,
+    at_eof: bool,
     file: &mut FileState<'_>,
     state: &mut State<'_, A>,
     make: &F,
-) -> Result<(), Error>
+) -> Result<usize, Error>
 where
     A: Aggregate,
     F: Fn() -> A + Sync,
 {
     let shape = &file.shape;
-    let chunks: Vec<(usize, ChunkOutput<'_>)> = cuts
-        .par_windows(2)
-        .map(|w| (w[0], shape.read_chunk(&data[w[0]..w[1]])))
+    let size = state.options.chunk_size.max(1);
+    let chunks: Vec<Chunk> = (start..until)
+        .step_by(size)
+        .map(|from| Chunk {
+            from,
+            until: (from + size).min(until),
+            known_start: from == start,
+            at_eof,
+        })
         .collect();
+    let mut outputs: Vec<ChunkOutput<'_>> = chunks
+        .par_iter()
+        .map(|chunk| shape.read_chunk(data, *chunk))
+        .collect();
+    let mut next = start;
+    for (chunk, output) in chunks.iter().zip(outputs.iter_mut()) {
+        if next >= chunk.until {
+            // The previous chunk's last record reaches past this whole chunk.
+            *output = ChunkOutput {
+                start: next,
+                end: next,
+                ..ChunkOutput::default()
+            };
+        } else if output.start != next {
+            *output = shape.read_chunk(
+                data,
+                Chunk {
+                    from: next,
+                    known_start: true,
+                    ..*chunk
+                },
+            );
+        }
+        next = output.end.max(next);
+    }
     let options = state.options;
-    let mut keep: Vec<Vec<bool>> = Vec::with_capacity(chunks.len());
-    for (chunk_start, output) in &chunks {
+    let mut keep: Vec<Vec<bool>> = Vec::with_capacity(outputs.len());
+    for output in &outputs {
         for problem in &output.problems {
             let count = file
                 .report
@@ -495,8 +546,7 @@ where
             if !options.strict && *count > options.examples_per_kind as u64 {
                 continue;
             }
-            let offset = chunk_start + problem.offset;
-            let line = file.lines.line_of(data, offset);
+            let line = file.lines.line_of(data, problem.offset);
             let detail = if problem.detail.is_empty() {
                 String::new()
             } else {
@@ -506,7 +556,7 @@ where
                 "{}:{line}: skipped record ({}{detail}) at byte {}",
                 file.report.name,
                 problem.kind,
-                file.buffer_offset + offset as u64
+                file.buffer_offset + problem.offset as u64
             );
             if options.strict {
                 return Err(Error::Strict(message));
@@ -533,10 +583,10 @@ where
         }
         keep.push(chunk_keep);
     }
-    let folded = chunks
+    let folded = outputs
         .par_iter()
         .zip(keep.par_iter())
-        .map(|((_, output), keep)| {
+        .map(|(output, keep)| {
             let mut aggregate = make();
             for (event, _) in output.events.iter().zip(keep).filter(|(_, k)| **k) {
                 aggregate.add(event);
@@ -550,7 +600,7 @@ where
     if let Some(folded) = folded {
         state.aggregate.merge(folded);
     }
-    Ok(())
+    Ok(next)
 }
 
 #[cfg(test)]

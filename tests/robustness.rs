@@ -1,11 +1,11 @@
 //! No input makes the reader panic: every fixture cut at every length and with bytes changed at
-//! random (a fixed-seed generator, so failures repeat) is read, and every record is either
-//! counted or reported as skipped.
+//! random (a fixed-seed generator, so failures repeat) is read in large and in tiny chunks, and
+//! the chunk size never changes what is read.
 
 mod common;
 
-use authsift::input::detect;
-use common::testdata;
+use authsift::pipeline::{FileReport, Options, read_bytes};
+use common::{Collect, testdata};
 
 /// A small deterministic generator (xorshift64*), so that a failing case can be replayed.
 struct Rng(u64);
@@ -19,25 +19,26 @@ impl Rng {
     }
 }
 
-/// Detects and reads `data` whole and in small chunks, as the pipeline would.
+fn read(data: &[u8], chunk_size: usize) -> (Vec<serde_json::Value>, FileReport) {
+    let options = Options {
+        chunk_size,
+        ..Options::default()
+    };
+    let mut run = read_bytes("input", data, &options, Collect::default).expect("not strict");
+    (run.aggregate.0, run.files.remove(0))
+}
+
+/// Reads `data` whole and in 13-byte chunks: the same events and skips either way.
 fn read_all(data: &[u8]) {
-    let Ok(detected) = detect(data) else { return };
-    let whole = detected.shape.read_chunk(&data[detected.body_start..]);
-    let mut splitter = detected.shape.splitter(detected.body_start);
-    let mut start = detected.body_start;
-    let (mut events, mut problems) = (0, 0);
-    while start < data.len() {
-        let end = splitter.next_cut(data, start + 13).unwrap_or(data.len());
-        assert!(end > start && end <= data.len());
-        let chunk = detected.shape.read_chunk(&data[start..end]);
-        events += chunk.events.len();
-        problems += chunk.problems.len();
-        start = end;
-    }
-    // Well-formed input reads the same however it is cut.
-    if whole.problems.is_empty() && problems == 0 {
-        assert_eq!(events, whole.events.len());
-    }
+    let (whole, whole_report) = read(data, 1 << 20);
+    let (chunked, chunked_report) = read(data, 13);
+    assert_eq!(chunked, whole, "{:?}", String::from_utf8_lossy(data));
+    assert_eq!(
+        chunked_report.skipped,
+        whole_report.skipped,
+        "{:?}",
+        String::from_utf8_lossy(data)
+    );
 }
 
 const FIXTURES: [&str; 6] = [
@@ -69,15 +70,13 @@ fn random_corruption_is_read_without_panic() {
             let mut data = original.clone();
             for _ in 0..1 + rng.next() % 8 {
                 let at = (rng.next() % data.len() as u64) as usize;
+                let byte = INTERESTING[(rng.next() % INTERESTING.len() as u64) as usize];
                 match rng.next() % 3 {
-                    0 => data[at] = INTERESTING[(rng.next() % INTERESTING.len() as u64) as usize],
+                    0 => data[at] = byte,
                     1 => {
                         data.remove(at);
                     }
-                    _ => data.insert(
-                        at,
-                        INTERESTING[(rng.next() % INTERESTING.len() as u64) as usize],
-                    ),
+                    _ => data.insert(at, byte),
                 }
             }
             read_all(&data);

@@ -11,10 +11,10 @@ use std::borrow::Cow;
 use memchr::{memchr, memchr2};
 
 use crate::event::{Event, Outcome, OutcomeResult, Target, text};
-use crate::input::ChunkOutput;
 use crate::input::json::targets_from_json;
 use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
 use crate::input::problem::{Problem, ProblemKind};
+use crate::input::{Chunk, ChunkOutput, next_line_start};
 use crate::time::Timestamp;
 
 /// Which header convention a CSV export uses; only reported, both are read the same way.
@@ -265,11 +265,22 @@ fn split_record(data: &[u8], mut pos: usize, fields: &mut Vec<FieldSpan>) -> Opt
     }
 }
 
-/// Reads every CSV record in `data`, a chunk cut at record boundaries (the header excluded).
-pub fn read_records<'a>(data: &'a [u8], layout: &CsvLayout, out: &mut ChunkOutput<'a>) {
+/// Reads the CSV records of `chunk` (see [`crate::input::Shape::read_chunk`]); the header is
+/// not part of any chunk.
+pub fn read_records<'a>(
+    data: &'a [u8],
+    chunk: Chunk,
+    layout: &CsvLayout,
+    out: &mut ChunkOutput<'a>,
+) {
     let mut fields = Vec::with_capacity(layout.column_count());
-    let mut pos = 0;
-    while pos < data.len() {
+    let mut pos = if chunk.known_start {
+        chunk.from
+    } else {
+        next_line_start(data, chunk.from)
+    };
+    out.start = pos;
+    while pos < chunk.until {
         let start = pos;
         let line_end = memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
         let line = &data[pos..line_end];
@@ -278,17 +289,24 @@ pub fn read_records<'a>(data: &'a [u8], layout: &CsvLayout, out: &mut ChunkOutpu
             || line == layout.header
         {
             // Blank lines and headers repeated by concatenated exports hold no record.
-            pos = line_end + 1;
+            pos = (line_end + 1).min(data.len());
             continue;
         }
         let Some(next) = split_record(data, pos, &mut fields) else {
-            out.problems.push(Problem::new(
-                ProblemKind::Truncated,
-                start,
-                "input ends inside a quoted field",
-            ));
-            return;
+            if chunk.at_eof {
+                out.problems.push(Problem::new(
+                    ProblemKind::Truncated,
+                    start,
+                    "input ends inside a quoted field",
+                ));
+                pos = data.len();
+            }
+            break;
         };
+        if !chunk.at_eof && next == data.len() && data.last() != Some(&b'\n') {
+            // The record may go on in data not read yet.
+            break;
+        }
         pos = next;
         if fields.len() != layout.column_count() {
             out.problems.push(Problem::new(
@@ -307,6 +325,7 @@ pub fn read_records<'a>(data: &'a [u8], layout: &CsvLayout, out: &mut ChunkOutpu
             Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
         }
     }
+    out.end = pos;
 }
 
 fn field_text(data: &[u8], span: FieldSpan) -> Result<Option<Cow<'_, str>>, (ProblemKind, String)> {
@@ -418,60 +437,6 @@ fn record_to_event<'a>(
     Ok(event)
 }
 
-/// Cuts CSV input into chunks at record ends, tracking quotes so that a newline inside a quoted
-/// field is never taken for a record end. Doubled quotes toggle twice, so parity is enough.
-#[derive(Debug, Default, Clone)]
-pub struct QuoteScanner {
-    pub pos: usize,
-    in_quotes: bool,
-}
-
-impl QuoteScanner {
-    pub fn at(pos: usize) -> QuoteScanner {
-        QuoteScanner {
-            pos,
-            in_quotes: false,
-        }
-    }
-
-    /// The first record end at or after `min`, scanning on from the previous call.
-    pub fn next_record_end(&mut self, data: &[u8], min: usize) -> Option<usize> {
-        while self.pos < data.len() {
-            if self.in_quotes {
-                match memchr(b'"', &data[self.pos..]) {
-                    Some(i) => {
-                        self.pos += i + 1;
-                        self.in_quotes = false;
-                    }
-                    None => self.pos = data.len(),
-                }
-            } else if self.pos < min {
-                let until = min.min(data.len());
-                match memchr(b'"', &data[self.pos..until]) {
-                    Some(i) => {
-                        self.pos += i + 1;
-                        self.in_quotes = true;
-                    }
-                    None => self.pos = until,
-                }
-            } else {
-                match memchr2(b'"', b'\n', &data[self.pos..]) {
-                    Some(i) => {
-                        let at = self.pos + i;
-                        self.pos = at + 1;
-                        if data[at] == b'\n' {
-                            return Some(self.pos);
-                        }
-                        self.in_quotes = true;
-                    }
-                    None => self.pos = data.len(),
-                }
-            }
-        }
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,16 +487,5 @@ mod tests {
             CsvLayout::from_header(b"Event Type,Description").unwrap_err(),
             "unrecognised content (not JSON, NDJSON or an Okta CSV export)"
         );
-    }
-
-    #[test]
-    fn quote_scanner_never_cuts_inside_quotes() {
-        let data = b"a,\"x\ny\"\nb,\"\"\"\n\"\nc,d\n";
-        let mut scanner = QuoteScanner::default();
-        let mut cuts = Vec::new();
-        while let Some(cut) = scanner.next_record_end(data, 0) {
-            cuts.push(cut);
-        }
-        assert_eq!(cuts, [8, 16, 20]);
     }
 }

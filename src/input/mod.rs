@@ -12,8 +12,7 @@ use std::fmt;
 use memchr::memchr;
 
 use crate::event::Event;
-use crate::input::csv::{CsvLayout, CsvStyle, QuoteScanner};
-use crate::input::json::BraceScanner;
+use crate::input::csv::{CsvLayout, CsvStyle};
 use crate::input::problem::Problem;
 
 /// The shape of an export, recognised from its first bytes.
@@ -42,11 +41,29 @@ impl fmt::Display for Shape {
     }
 }
 
-/// What reading one chunk gave: its events in input order and the records it had to skip.
+/// What reading one chunk gave: its events in input order, the records it had to skip, and
+/// where its records began and ended, so that the chunks can be checked to join up.
 #[derive(Debug, Default)]
 pub struct ChunkOutput<'a> {
     pub events: Vec<Event<'a>>,
     pub problems: Vec<Problem>,
+    /// Where the first record read begins (or `end`, when none was).
+    pub start: usize,
+    /// Just past the last record read: where the next chunk's first record must begin.
+    pub end: usize,
+}
+
+/// A part of the input to read: the records that begin in `from..until` of `data`.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk {
+    pub from: usize,
+    pub until: usize,
+    /// `from` is a record boundary, known from the previous chunk; otherwise the reader finds
+    /// the first plausible record start itself, to be checked against the previous chunk.
+    pub known_start: bool,
+    /// `data` ends where the input ends; otherwise a record cut off at the end of `data` is
+    /// left for the next read rather than reported as truncated.
+    pub at_eof: bool,
 }
 
 /// A recognised shape and where its records begin (after a byte-order mark or CSV header).
@@ -115,59 +132,25 @@ pub fn detect(prefix: &[u8]) -> Result<Detected, String> {
 }
 
 impl Shape {
-    /// Reads every record of a chunk that starts and ends at record boundaries.
-    pub fn read_chunk<'a>(&self, data: &'a [u8]) -> ChunkOutput<'a> {
+    /// Reads the records of `chunk`. A record that begins before `chunk.until` is read whole,
+    /// even past it; offsets in the output are offsets into `data`.
+    pub fn read_chunk<'a>(&self, data: &'a [u8], chunk: Chunk) -> ChunkOutput<'a> {
         let mut out = ChunkOutput::default();
         match self {
-            Shape::JsonArray | Shape::JsonObjects => json::read_records(data, false, &mut out),
-            Shape::Ndjson => json::read_records(data, true, &mut out),
-            Shape::Csv(layout) => csv::read_records(data, layout, &mut out),
+            Shape::JsonArray | Shape::JsonObjects => {
+                json::read_records(data, chunk, false, &mut out)
+            }
+            Shape::Ndjson => json::read_records(data, chunk, true, &mut out),
+            Shape::Csv(layout) => csv::read_records(data, chunk, layout, &mut out),
         }
         out
     }
-
-    /// A scanner that finds the record ends at which this shape's input may be cut, starting
-    /// at `start` (the first byte after a header or byte-order mark).
-    pub fn splitter(&self, start: usize) -> Splitter {
-        match self {
-            Shape::JsonArray | Shape::JsonObjects => Splitter::Json(BraceScanner::at(start)),
-            Shape::Ndjson => Splitter::Lines { pos: start },
-            Shape::Csv(_) => Splitter::Csv(QuoteScanner::at(start)),
-        }
-    }
 }
 
-/// Finds chunk boundaries: offsets just after a record, so that each chunk can be read alone.
-/// The scan is incremental: successive calls continue where the last one stopped.
-#[derive(Debug, Clone)]
-pub enum Splitter {
-    Lines { pos: usize },
-    Json(BraceScanner),
-    Csv(QuoteScanner),
-}
-
-impl Splitter {
-    /// The first record end at or after `min`, or `None` when `data` ends first.
-    pub fn next_cut(&mut self, data: &[u8], min: usize) -> Option<usize> {
-        match self {
-            Splitter::Lines { pos } => {
-                let from = (*pos).max(min);
-                let cut = memchr(b'\n', data.get(from..)?).map(|i| from + i + 1);
-                *pos = cut.unwrap_or(data.len().max(from));
-                cut
-            }
-            Splitter::Json(scanner) => scanner.next_record_end(data, min),
-            Splitter::Csv(scanner) => scanner.next_record_end(data, min),
-        }
+/// The first line start at or after `from` (lines are records in NDJSON and, mostly, in CSV).
+pub fn next_line_start(data: &[u8], from: usize) -> usize {
+    if from == 0 || data.get(from - 1) == Some(&b'\n') {
+        return from.min(data.len());
     }
-
-    /// Shifts the scan position after the first `consumed` bytes of a stream buffer were dropped.
-    pub fn rebase(&mut self, consumed: usize) {
-        let pos = match self {
-            Splitter::Lines { pos } => pos,
-            Splitter::Json(scanner) => &mut scanner.pos,
-            Splitter::Csv(scanner) => &mut scanner.pos,
-        };
-        *pos = pos.saturating_sub(consumed);
-    }
+    memchr(b'\n', data.get(from..).unwrap_or_default()).map_or(data.len(), |i| from + i + 1)
 }

@@ -11,18 +11,26 @@ mod schema;
 use memchr::{memchr2, memchr3};
 
 use crate::event::Target;
-use crate::input::ChunkOutput;
 use crate::input::problem::{Problem, ProblemKind};
+use crate::input::{Chunk, ChunkOutput};
 use cursor::Cursor;
 
-/// Reads every record in `data`, a chunk cut at record boundaries. In NDJSON (`lines`), a
-/// broken record ends at its line's end, and reading resumes on the next line.
-pub fn read_records<'a>(data: &'a [u8], lines: bool, out: &mut ChunkOutput<'a>) {
-    let mut pos = 0;
-    while pos < data.len() {
+/// Reads the records of `chunk` (see [`crate::input::Shape::read_chunk`]). In NDJSON
+/// (`lines`), a broken record ends at its line's end, and reading resumes on the next line.
+pub fn read_records<'a>(data: &'a [u8], chunk: Chunk, lines: bool, out: &mut ChunkOutput<'a>) {
+    let mut pos = if chunk.known_start {
+        chunk.from
+    } else {
+        guess_record_start(data, chunk.from, chunk.until, lines)
+    };
+    pos = skip_separators(data, pos);
+    out.start = pos;
+    while pos < chunk.until {
         match data[pos] {
-            b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' => pos += 1,
-            b'{' => pos = read_object(data, pos, lines, out),
+            b'{' => match read_object(data, pos, lines, chunk.at_eof, out) {
+                Some(end) => pos = end,
+                None => break,
+            },
             _ => {
                 let end = memchr3(b'{', b'[', b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
                 let excerpt = String::from_utf8_lossy(&data[pos..end.min(pos + 40)]);
@@ -34,13 +42,54 @@ pub fn read_records<'a>(data: &'a [u8], lines: bool, out: &mut ChunkOutput<'a>) 
                 pos = end.max(pos + 1);
             }
         }
+        pos = skip_separators(data, pos);
     }
+    out.end = pos;
+}
+
+/// Skips what may stand between records: white space, commas and the brackets of API pages.
+fn skip_separators(data: &[u8], mut pos: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']') = data.get(pos) {
+        pos += 1;
+    }
+    pos
+}
+
+/// The first place in `from..until` where a record plausibly begins: a line start in NDJSON;
+/// otherwise an object, after a bracket or comma, that reads as an event with a uuid and an
+/// eventType (nested objects such as targets have neither). `until` when there is none. A
+/// wrong guess costs only time: the pipeline checks it against where the previous chunk ended.
+fn guess_record_start(data: &[u8], from: usize, until: usize, lines: bool) -> usize {
+    if lines {
+        return crate::input::next_line_start(data, from);
+    }
+    let mut pos = from;
+    while let Some(i) = memchr::memchr(b'{', data.get(pos..until).unwrap_or_default()) {
+        let at = pos + i;
+        let before = data[..at].iter().rposition(|b| !b.is_ascii_whitespace());
+        if before.is_none_or(|b| matches!(data[b], b'[' | b',' | b']' | b'}'))
+            && let Ok(record) = schema::record(&mut Cursor::new(data, at))
+            && record.is_complete_event()
+        {
+            return at;
+        }
+        pos = at + 1;
+    }
+    until
 }
 
 /// Reads the object starting at `start` and returns the offset just past it. A record that
 /// does not parse is reported where the reader stopped and stepped over: to the end of its line
 /// in NDJSON, else by brace matching. One that the data ends inside is truncated.
-fn read_object<'a>(data: &'a [u8], start: usize, lines: bool, out: &mut ChunkOutput<'a>) -> usize {
+/// `None` when the data ends inside the record and more is to come (`!at_eof`): the record is
+/// left for the next read.
+fn read_object<'a>(
+    data: &'a [u8],
+    start: usize,
+    lines: bool,
+    at_eof: bool,
+    out: &mut ChunkOutput<'a>,
+) -> Option<usize> {
     let mut cursor = Cursor::new(data, start);
     let error = match schema::record(&mut cursor) {
         Ok(record) => {
@@ -48,10 +97,13 @@ fn read_object<'a>(data: &'a [u8], start: usize, lines: bool, out: &mut ChunkOut
                 Ok(event) => out.events.push(event),
                 Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
             });
-            return cursor.pos;
+            return Some(cursor.pos);
         }
         Err(error) => error,
     };
+    if !at_eof && (error.eof || (lines && memchr::memchr(b'\n', &data[start..]).is_none())) {
+        return None;
+    }
     if lines {
         let line_end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
         let (offset, message) = if error.offset > line_end || error.eof {
@@ -61,7 +113,7 @@ fn read_object<'a>(data: &'a [u8], start: usize, lines: bool, out: &mut ChunkOut
         };
         out.problems
             .push(Problem::new(ProblemKind::InvalidJson, offset, message));
-        return line_end + 1;
+        return Some(line_end + 1);
     }
     if error.eof {
         out.problems.push(Problem::new(
@@ -72,75 +124,41 @@ fn read_object<'a>(data: &'a [u8], start: usize, lines: bool, out: &mut ChunkOut
                 data.len() - start
             ),
         ));
-        return data.len();
+        return Some(data.len());
     }
     out.problems.push(Problem::new(
         ProblemKind::InvalidJson,
         error.offset,
         error.message,
     ));
-    object_end(data, start).unwrap_or(data.len())
+    Some(object_end(data, start).unwrap_or(data.len()))
 }
 
 /// The offset just past the object opening at `start`, matching braces outside strings; `None`
-/// when the data ends first.
+/// when the data ends first. Used to step over a record that does not parse.
 pub fn object_end(data: &[u8], start: usize) -> Option<usize> {
-    BraceScanner::at(start).next_record_end(data, start)
-}
-
-/// Tracks brace depth and string state across a JSON byte stream so that record boundaries can
-/// be found without parsing. Used both to step over broken records and to cut large inputs
-/// into chunks that end exactly after a record.
-#[derive(Debug, Default, Clone)]
-pub struct BraceScanner {
-    pub pos: usize,
-    depth: u32,
-    in_string: bool,
-}
-
-impl BraceScanner {
-    pub fn at(pos: usize) -> BraceScanner {
-        BraceScanner {
-            pos,
-            ..BraceScanner::default()
-        }
-    }
-
-    /// The first offset at or after `min` that closes a top-level object, scanning on from where
-    /// the previous call stopped; `None` when `data` ends first (the state is kept).
-    pub fn next_record_end(&mut self, data: &[u8], min: usize) -> Option<usize> {
-        while self.pos < data.len() {
-            let rest = &data[self.pos..];
-            if self.in_string {
-                match memchr2(b'"', b'\\', rest) {
-                    Some(i) if rest[i] == b'\\' => self.pos += i + 2,
-                    Some(i) => {
-                        self.pos += i + 1;
-                        self.in_string = false;
-                    }
-                    None => self.pos = data.len(),
+    let mut depth = 0u32;
+    let mut pos = start;
+    loop {
+        let i = memchr3(b'"', b'{', b'}', data.get(pos..)?)?;
+        pos += i + 1;
+        match data[pos - 1] {
+            b'"' => loop {
+                let j = memchr2(b'"', b'\\', data.get(pos..)?)?;
+                pos += j + 1;
+                if data[pos - 1] == b'"' {
+                    break;
                 }
-                continue;
-            }
-            match memchr3(b'"', b'{', b'}', rest) {
-                Some(i) => {
-                    self.pos += i + 1;
-                    match rest[i] {
-                        b'"' => self.in_string = true,
-                        b'{' => self.depth += 1,
-                        _ => {
-                            self.depth = self.depth.saturating_sub(1);
-                            if self.depth == 0 && self.pos >= min {
-                                return Some(self.pos);
-                            }
-                        }
-                    }
+                pos += 1;
+            },
+            b'{' => depth += 1,
+            _ => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(pos);
                 }
-                None => self.pos = data.len(),
             }
         }
-        self.pos = self.pos.min(data.len());
-        None
     }
 }
 

@@ -275,6 +275,11 @@ impl<'a> Record<'a> {
                 .is_some_and(|events| !events.is_empty())
     }
 
+    /// True when the record has what every event needs: a uuid, a time and an eventType.
+    pub fn is_complete_event(&self) -> bool {
+        self.uuid.is_some() && self.published.is_some() && self.event_type.is_some()
+    }
+
     /// The events this record stands for: itself, or an envelope's events when it has no uuid.
     pub fn into_events(
         self,
