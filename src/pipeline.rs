@@ -176,59 +176,10 @@ struct State<'o, A> {
     options: &'o Options,
 }
 
-/// Events already seen, by uuid and published time: overlapping exports repeat events whole,
-/// while sanitised samples reuse one uuid for different events, which must not be merged.
-///
-/// Each event is kept as a 64-bit fingerprint, so that tens of millions of events fit in a few
-/// hundred megabytes. Two different events share a fingerprint with a probability of about
-/// n²/2⁶⁵ (one in 300,000 for ten million events); such a pair would count as a duplicate.
+/// Events already seen, by [`Event::fingerprint`]: overlapping exports repeat events whole.
 #[derive(Default)]
 struct Dedup {
     seen: FxHashSet<u64>,
-}
-
-impl Dedup {
-    /// True the first time an event is offered.
-    fn first_sighting(&mut self, event: &Event<'_>) -> bool {
-        let uuid = parse_uuid(&event.uuid).unwrap_or_else(|| {
-            // Not a canonical uuid: fingerprint the text (SipHash with fixed keys).
-            let mut hasher = std::hash::DefaultHasher::new();
-            std::hash::Hasher::write(&mut hasher, event.uuid.as_bytes());
-            u128::from(std::hash::Hasher::finish(&hasher)) | 1 << 127
-        });
-        self.seen.insert(fingerprint(uuid, event.published.0))
-    }
-}
-
-/// MurmurHash3's 64-bit finaliser: every input bit affects every output bit.
-fn mix(mut x: u64) -> u64 {
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    x ^ (x >> 33)
-}
-
-fn fingerprint(uuid: u128, published: i64) -> u64 {
-    let high = mix((uuid >> 64) as u64 ^ 0x9e37_79b9_7f4a_7c15);
-    let low = mix(uuid as u64 ^ high);
-    mix(low ^ (published as u64).rotate_left(29))
-}
-
-fn parse_uuid(text: &str) -> Option<u128> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 36 || [8, 13, 18, 23].iter().any(|&i| bytes[i] != b'-') {
-        return None;
-    }
-    let mut value: u128 = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            continue;
-        }
-        let digit = (b as char).to_digit(16)?;
-        value = value << 4 | u128::from(digit);
-    }
-    Some(value)
 }
 
 /// Per-file bookkeeping while its chunks are merged.
@@ -564,11 +515,11 @@ where
             file.report.messages.push(message);
         }
         let mut chunk_keep = Vec::with_capacity(output.events.len());
-        for event in &output.events {
+        for (event, fingerprint) in output.events.iter().zip(&output.fingerprints) {
             let t = event.published;
             file.report.first = Some(file.report.first.map_or(t, |f| f.min(t)));
             file.report.last = Some(file.report.last.map_or(t, |l| l.max(t)));
-            if !state.seen.first_sighting(event) {
+            if !state.seen.seen.insert(*fingerprint) {
                 file.report.duplicates += 1;
                 chunk_keep.push(false);
                 continue;
@@ -601,20 +552,4 @@ where
         state.aggregate.merge(folded);
     }
     Ok(next)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn canonical_uuids_become_numbers() {
-        assert_eq!(parse_uuid("00000000-0000-0000-0000-00000000000a"), Some(10));
-        assert_eq!(
-            parse_uuid("F1D0B993-CC19-11ED-A688-DB22C99EF6C4"),
-            parse_uuid("f1d0b993-cc19-11ed-a688-db22c99ef6c4")
-        );
-        assert_eq!(parse_uuid("abcdefg"), None);
-        assert_eq!(parse_uuid("f1d0b993-cc19-11ed-a688-db22c99ef6cz"), None);
-    }
 }

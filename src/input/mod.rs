@@ -46,6 +46,8 @@ impl fmt::Display for Shape {
 #[derive(Debug, Default)]
 pub struct ChunkOutput<'a> {
     pub events: Vec<Event<'a>>,
+    /// [`Event::fingerprint`] of each event, computed on the worker.
+    pub fingerprints: Vec<u64>,
     pub problems: Vec<Problem>,
     /// Where the first record read begins (or `end`, when none was).
     pub start: usize,
@@ -143,6 +145,7 @@ impl Shape {
             Shape::Ndjson => json::read_records(data, chunk, true, &mut out),
             Shape::Csv(layout) => csv::read_records(data, chunk, layout, &mut out),
         }
+        out.fingerprints = out.events.iter().map(Event::fingerprint).collect();
         out
     }
 }
