@@ -1,12 +1,14 @@
 //! Command-line definitions: the top level and the arguments every command shares.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::classify::LEGACY_DEFINITION;
 use crate::commands::{agents::AgentsArgs, summary::SummaryArgs, timeline::TimelineArgs};
 use crate::error::Error;
+use crate::filter::Filter;
 use crate::pipeline::Options;
 use crate::report::Format;
 use crate::time::Timestamp;
@@ -61,6 +63,12 @@ pub struct Common {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub until: Option<Timestamp>,
 
+    /// Only events matching this Okta System Log filter expression, such as
+    /// 'eventType eq "user.session.start" and outcome.result eq "FAILURE"' (the language:
+    /// authsift search --help).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+
     /// Write the output to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -85,9 +93,16 @@ impl Common {
                 "--since ({since}) must be before --until ({until})"
             )));
         }
+        let filter = self
+            .filter
+            .as_deref()
+            .map(Filter::parse)
+            .transpose()
+            .map_err(|error| Error::Usage(format!("invalid --filter: {error}")))?;
         Ok(Options {
             since: self.since,
             until: self.until,
+            filter: filter.map(Arc::new),
             strict: self.strict,
             hash,
             ..Options::default()

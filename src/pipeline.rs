@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::event::Event;
+use crate::filter::Filter;
 use crate::input::source::{InputPath, Opened, Source, describe_io, expand, hex_digest};
 use crate::input::{ChunkOutput, Detected, Shape, detect};
 use crate::time::Timestamp;
@@ -31,6 +32,8 @@ pub struct Options {
     pub since: Option<Timestamp>,
     /// Events at or after this instant are left out of the aggregates.
     pub until: Option<Timestamp>,
+    /// Events that do not match are left out of the aggregates (they still count as read).
+    pub filter: Option<Arc<Filter>>,
     /// Make the first skipped record an error.
     pub strict: bool,
     /// Compute each input's SHA-256.
@@ -46,6 +49,7 @@ impl Default for Options {
         Options {
             since: None,
             until: None,
+            filter: None,
             strict: false,
             hash: false,
             chunk_size: 1 << 20,
@@ -68,6 +72,8 @@ pub struct FileReport {
     pub duplicates: u64,
     /// Events left out by `--since`/`--until`.
     pub outside_range: u64,
+    /// Events within the range that `--filter` left out.
+    pub filtered_out: u64,
     pub skipped: BTreeMap<String, u64>,
     /// The time range the file covers, duplicates included.
     pub first: Option<Timestamp>,
@@ -423,7 +429,7 @@ fn count_lines(data: &[u8]) -> u64 {
 }
 
 /// Reads the chunks `data[cuts[i]..cuts[i+1]]` in parallel, then removes duplicates and applies
-/// the time range in input order, then folds what remains in parallel.
+/// the time range in input order, then applies the filter and folds what remains in parallel.
 fn merge_batch<A, F>(
     data: &[u8],
     cuts: &[usize],
@@ -494,22 +500,29 @@ where
         }
         keep.push(chunk_keep);
     }
+    let filter = options.filter.as_deref();
     let folded = chunks
         .par_iter()
         .zip(keep.par_iter())
         .map(|((_, output, _), keep)| {
             let mut aggregate = make();
+            let mut filtered_out = 0;
             for (event, _) in output.events.iter().zip(keep).filter(|(_, k)| **k) {
-                aggregate.add(event);
+                if filter.is_none_or(|f| f.matches(event)) {
+                    aggregate.add(event);
+                } else {
+                    filtered_out += 1;
+                }
             }
-            aggregate
+            (aggregate, filtered_out)
         })
-        .reduce_with(|mut earlier, later| {
+        .reduce_with(|(mut earlier, earlier_out), (later, later_out)| {
             earlier.merge(later);
-            earlier
+            (earlier, earlier_out + later_out)
         });
-    if let Some(folded) = folded {
+    if let Some((folded, filtered_out)) = folded {
         state.aggregate.merge(folded);
+        file.report.filtered_out += filtered_out;
     }
     Ok(())
 }
