@@ -6,6 +6,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::classify::LEGACY_DEFINITION;
+use crate::commands::search::SearchArgs;
 use crate::commands::{agents::AgentsArgs, summary::SummaryArgs, timeline::TimelineArgs};
 use crate::error::Error;
 use crate::filter::Filter;
@@ -42,6 +43,7 @@ pub enum Command {
     Summary(SummaryArgs),
     Timeline(TimelineArgs),
     Agents(AgentsArgs),
+    Search(SearchArgs),
 }
 
 /// Arguments every command takes.
