@@ -321,3 +321,42 @@ fn matches_keep_input_order_whatever_the_chunk_size() {
     assert_eq!(uuids(4096, None), (37, whole.clone()));
     assert_eq!(uuids(4096, Some(5)), (37, whole[..5].to_vec()));
 }
+
+#[test]
+fn readme_examples_find_what_the_readme_says() {
+    // Counts checked with python3 over the sample (and SAMPLE.md's table where it has them).
+    let examples = [
+        (
+            r#"eventType eq "user.session.start" and outcome.result eq "FAILURE""#,
+            37,
+        ),
+        (WSFED_SPRAY, 7),
+        (r#"client.userAgent.rawUserAgent co "python-requests""#, 48),
+        (r#"outcome.reason eq "UNKNOWN_USER""#, 3),
+        (r#"eventType eq "security.threat.detected""#, 3),
+        (r#"debugContext.debugData.threatSuspected eq "true""#, 92),
+        (r#"eventType eq "user.mfa.okta_verify.deny_push""#, 6),
+        (r#"eventType eq "user.account.lock""#, 1),
+        ("securityContext.isProxy eq true", 2),
+        (r#"eventType sw "user.authentication""#, 278),
+        (r#"eventType co "session""#, 124),
+        (r#"eventType ew "push""#, 45),
+        (
+            r#"target.type eq "AppInstance" and target.alternateId eq "Microsoft Office 365""#,
+            136,
+        ),
+    ];
+    for (filter, expected) in examples {
+        let stdout = stdout_of(&[
+            "search",
+            "--format",
+            "ndjson",
+            "--fields",
+            "uuid",
+            "--filter",
+            filter,
+            SAMPLE_JSON,
+        ]);
+        assert_eq!(stdout.lines().count(), expected, "{filter}");
+    }
+}
