@@ -1,12 +1,15 @@
 //! Command-line definitions: the top level and the arguments every command shares.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::classify::LEGACY_DEFINITION;
+use crate::commands::search::SearchArgs;
 use crate::commands::{agents::AgentsArgs, summary::SummaryArgs, timeline::TimelineArgs};
 use crate::error::Error;
+use crate::filter::Filter;
 use crate::pipeline::Options;
 use crate::report::Format;
 use crate::time::Timestamp;
@@ -40,6 +43,7 @@ pub enum Command {
     Summary(SummaryArgs),
     Timeline(TimelineArgs),
     Agents(AgentsArgs),
+    Search(SearchArgs),
 }
 
 /// Arguments every command takes.
@@ -60,6 +64,12 @@ pub struct Common {
     /// Only events before this time (RFC 3339, or a date YYYY-MM-DD meaning 00:00 UTC).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub until: Option<Timestamp>,
+
+    /// Only events matching this Okta System Log filter expression, such as
+    /// 'eventType eq "user.session.start" and outcome.result eq "FAILURE"' (the language:
+    /// authsift search --help).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
 
     /// Write the output to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
@@ -85,9 +95,16 @@ impl Common {
                 "--since ({since}) must be before --until ({until})"
             )));
         }
+        let filter = self
+            .filter
+            .as_deref()
+            .map(Filter::parse)
+            .transpose()
+            .map_err(|error| Error::Usage(format!("invalid --filter: {error}")))?;
         Ok(Options {
             since: self.since,
             until: self.until,
+            filter: filter.map(Arc::new),
             strict: self.strict,
             hash,
             ..Options::default()

@@ -73,6 +73,19 @@ impl<'a> OutcomeResult<'a> {
             .map_or(OutcomeResult::Other(text), |(_, result)| result)
     }
 
+    pub fn to_owned_result(&self) -> OutcomeResult<'static> {
+        match self {
+            OutcomeResult::Success => OutcomeResult::Success,
+            OutcomeResult::Failure => OutcomeResult::Failure,
+            OutcomeResult::Skipped => OutcomeResult::Skipped,
+            OutcomeResult::Allow => OutcomeResult::Allow,
+            OutcomeResult::Deny => OutcomeResult::Deny,
+            OutcomeResult::Challenge => OutcomeResult::Challenge,
+            OutcomeResult::Unknown => OutcomeResult::Unknown,
+            OutcomeResult::Other(text) => OutcomeResult::Other(Cow::Owned(text.to_string())),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             OutcomeResult::Success => "SUCCESS",
@@ -169,6 +182,73 @@ impl Event<'_> {
         mix(low ^ (self.published.0 as u64).rotate_left(29))
     }
 
+    /// A copy that owns its text, so it can outlive the input it was read from (`search` keeps
+    /// its matches until the output is written).
+    pub fn to_owned_event(&self) -> Event<'static> {
+        let owned_cow = |text: &Cow<'_, str>| Cow::Owned(text.to_string());
+        Event {
+            uuid: owned_cow(&self.uuid),
+            published: self.published,
+            event_type: owned_cow(&self.event_type),
+            legacy_event_type: owned(&self.legacy_event_type),
+            display_message: owned(&self.display_message),
+            severity: owned(&self.severity),
+            outcome: Outcome {
+                result: self
+                    .outcome
+                    .result
+                    .as_ref()
+                    .map(OutcomeResult::to_owned_result),
+                reason: owned(&self.outcome.reason),
+            },
+            actor: Actor {
+                id: owned(&self.actor.id),
+                kind: owned(&self.actor.kind),
+                alternate_id: owned(&self.actor.alternate_id),
+                display_name: owned(&self.actor.display_name),
+            },
+            client: Client {
+                ip_address: owned(&self.client.ip_address),
+                raw_user_agent: owned(&self.client.raw_user_agent),
+                os: owned(&self.client.os),
+                browser: owned(&self.client.browser),
+                zone: owned(&self.client.zone),
+                device: owned(&self.client.device),
+                city: owned(&self.client.city),
+                state: owned(&self.client.state),
+                country: owned(&self.client.country),
+                postal_code: owned(&self.client.postal_code),
+                lat: self.client.lat,
+                lon: self.client.lon,
+            },
+            security_context: SecurityContext {
+                as_number: self.security_context.as_number,
+                as_org: owned(&self.security_context.as_org),
+                isp: owned(&self.security_context.isp),
+                domain: owned(&self.security_context.domain),
+                is_proxy: self.security_context.is_proxy,
+            },
+            request_uri: owned(&self.request_uri),
+            debug_data: self
+                .debug_data
+                .iter()
+                .map(|(key, value)| (owned_cow(key), owned_cow(value)))
+                .collect(),
+            external_session_id: owned(&self.external_session_id),
+            transaction_id: owned(&self.transaction_id),
+            targets: self
+                .targets
+                .iter()
+                .map(|target| Target {
+                    id: owned(&target.id),
+                    kind: owned(&target.kind),
+                    alternate_id: owned(&target.alternate_id),
+                    display_name: owned(&target.display_name),
+                })
+                .collect(),
+        }
+    }
+
     /// A `debugContext.debugData` entry by name (ignoring case, as SIEM re-exports change it).
     pub fn debug_value(&self, key: &str) -> Option<&str> {
         if key.eq_ignore_ascii_case("requestUri") {
@@ -217,6 +297,10 @@ fn serialize_pairs<S: serde::Serializer>(
         map.serialize_entry(key, value)?;
     }
     map.end()
+}
+
+fn owned(text: &Text<'_>) -> Text<'static> {
+    text.as_deref().map(|t| Cow::Owned(t.to_string()))
 }
 
 /// Normalises a text value as read: empty strings and the string `"null"` (which Okta writes in

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod event;
+pub mod filter;
 pub mod input;
 pub mod pipeline;
 pub mod report;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -13,6 +13,7 @@ use rustc_hash::FxHashSet;
 
 use crate::error::Error;
 use crate::event::Event;
+use crate::filter::Filter;
 use crate::input::source::{InputPath, Opened, Source, describe_io, expand, hex_digest};
 use crate::input::{Chunk, ChunkOutput, Detected, Shape, detect};
 use crate::time::Timestamp;
@@ -30,6 +31,8 @@ pub struct Options {
     pub since: Option<Timestamp>,
     /// Events at or after this instant are left out of the aggregates.
     pub until: Option<Timestamp>,
+    /// Events that do not match are left out of the aggregates (they still count as read).
+    pub filter: Option<Arc<Filter>>,
     /// Make the first skipped record an error.
     pub strict: bool,
     /// Compute each input's SHA-256.
@@ -45,6 +48,7 @@ impl Default for Options {
         Options {
             since: None,
             until: None,
+            filter: None,
             strict: false,
             hash: false,
             chunk_size: 1 << 20,
@@ -67,6 +71,8 @@ pub struct FileReport {
     pub duplicates: u64,
     /// Events left out by `--since`/`--until`.
     pub outside_range: u64,
+    /// Events within the range that `--filter` left out.
+    pub filtered_out: u64,
     pub skipped: BTreeMap<String, u64>,
     /// The time range the file covers, duplicates included.
     pub first: Option<Timestamp>,
@@ -433,8 +439,9 @@ fn count_lines(data: &[u8]) -> u64 {
 /// and returns where the next record begins. The range is cut into chunks read in parallel,
 /// each finding its own first record; a chunk whose first record is not where the previous one
 /// ended (its guess fell inside a record) is read again from the right place. Then duplicates
-/// are removed and the time range applied in input order, and what remains is folded in
-/// parallel. With `at_eof` false, a record cut off at the end of `data` is left unread.
+/// are removed and the time range applied in input order, and the filter applied and what
+/// remains folded in parallel. With `at_eof` false, a record cut off at the end of `data` is
+/// left unread.
 fn merge_batch<A, F>(
     data: &[u8],
     start: usize,
@@ -534,22 +541,29 @@ where
         }
         keep.push(chunk_keep);
     }
+    let filter = options.filter.as_deref();
     let folded = outputs
         .par_iter()
         .zip(keep.par_iter())
         .map(|(output, keep)| {
             let mut aggregate = make();
+            let mut filtered_out = 0;
             for (event, _) in output.events.iter().zip(keep).filter(|(_, k)| **k) {
-                aggregate.add(event);
+                if filter.is_none_or(|f| f.matches(event)) {
+                    aggregate.add(event);
+                } else {
+                    filtered_out += 1;
+                }
             }
-            aggregate
+            (aggregate, filtered_out)
         })
-        .reduce_with(|mut earlier, later| {
+        .reduce_with(|(mut earlier, earlier_out), (later, later_out)| {
             earlier.merge(later);
-            earlier
+            (earlier, earlier_out + later_out)
         });
-    if let Some(folded) = folded {
+    if let Some((folded, filtered_out)) = folded {
         state.aggregate.merge(folded);
+        file.report.filtered_out += filtered_out;
     }
     Ok(next)
 }

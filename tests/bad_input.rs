@@ -24,8 +24,7 @@ fn summary(path: &str, extra: &[&str]) -> (String, String, i32) {
     )
 }
 
-const HEADER: &str =
-    "path,shape,bytes,events,duplicates,outside_range,skipped,first,last,sha256,error\n";
+const HEADER: &str = "path,shape,bytes,events,duplicates,outside_range,filtered_out,skipped,first,last,sha256,error\n";
 
 #[test]
 fn truncated_json_array_keeps_the_complete_events() {
@@ -38,7 +37,7 @@ fn truncated_json_array_keeps_the_complete_events() {
     assert_eq!(
         stdout,
         format!(
-            "{HEADER}testdata/bad/truncated.json,json-array,3695,2,0,0,1,2024-05-01T13:00:00.123Z,2024-05-01T13:00:07.500Z,a8fd281b3bc4273f18146a5b7d2eda5cb29896f7b2ace61c0f6d9faa4cdeb5f6,\n"
+            "{HEADER}testdata/bad/truncated.json,json-array,3695,2,0,0,0,1,2024-05-01T13:00:00.123Z,2024-05-01T13:00:07.500Z,a8fd281b3bc4273f18146a5b7d2eda5cb29896f7b2ace61c0f6d9faa4cdeb5f6,\n"
         )
     );
     assert_eq!(code, 0);
@@ -53,7 +52,8 @@ fn one_broken_ndjson_line_among_good_ones() {
          authsift: warning: testdata/bad/broken-line.ndjson: 1 record skipped (invalid JSON 1)\n"
     );
     assert!(
-        stdout.contains(",ndjson,4472,3,0,0,1,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,"),
+        stdout
+            .contains(",ndjson,4472,3,0,0,0,1,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,"),
         "{stdout}"
     );
     assert_eq!(code, 0);
@@ -67,7 +67,7 @@ fn csv_row_with_the_wrong_column_count() {
         "authsift: warning: testdata/bad/wrong-columns.csv:5: skipped record (wrong number of CSV fields: expected 56 fields, found 55) at byte 2407\n\
          authsift: warning: testdata/bad/wrong-columns.csv: 1 record skipped (wrong number of CSV fields 1)\n"
     );
-    assert!(stdout.contains(",csv-admin,3260,3,0,0,1,"), "{stdout}");
+    assert!(stdout.contains(",csv-admin,3260,3,0,0,0,1,"), "{stdout}");
     assert_eq!(code, 0);
 }
 
@@ -80,7 +80,7 @@ fn impossible_time_and_missing_uuid_are_skipped_and_counted() {
          authsift: warning: testdata/bad/bad-time.ndjson:2: skipped record (missing uuid) at byte 1529\n\
          authsift: warning: testdata/bad/bad-time.ndjson: 2 records skipped (missing uuid 1, unreadable time 1)\n"
     );
-    assert!(stdout.contains(",ndjson,3857,1,0,0,2,"), "{stdout}");
+    assert!(stdout.contains(",ndjson,3857,1,0,0,0,2,"), "{stdout}");
     assert_eq!(code, 0);
 }
 
@@ -119,7 +119,7 @@ fn other_files_are_still_read_when_one_is_no_export() {
     assert_eq!(output.status.code(), Some(2));
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stdout.contains("testdata/shapes/events.ndjson,ndjson,4479,4,0,0,0,"),
+        stdout.contains("testdata/shapes/events.ndjson,ndjson,4479,4,0,0,0,0,"),
         "{stdout}"
     );
 }
@@ -138,7 +138,7 @@ fn missing_path_is_named() {
 fn byte_order_mark_is_accepted() {
     let (stdout, stderr, code) = summary("testdata/bad/bom.ndjson", &[]);
     assert_eq!(stderr, "");
-    assert!(stdout.contains(",ndjson,4476,4,0,0,0,"), "{stdout}");
+    assert!(stdout.contains(",ndjson,4476,4,0,0,0,0,"), "{stdout}");
     assert_eq!(code, 0);
 }
 
@@ -149,7 +149,7 @@ fn gzip_is_recognised_by_its_magic_bytes() {
     assert_eq!(
         stdout,
         format!(
-            "{HEADER}testdata/shapes/events.ndjson.gz,ndjson+gzip,1507,4,0,0,0,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,{},\n",
+            "{HEADER}testdata/shapes/events.ndjson.gz,ndjson+gzip,1507,4,0,0,0,0,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,{},\n",
             sha256("testdata/shapes/events.ndjson.gz")
         )
     );
@@ -173,7 +173,7 @@ fn standard_input_is_read_too() {
     assert_eq!(
         stdout,
         format!(
-            "{HEADER}<stdin>,csv-admin,3261,4,0,0,0,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,{},\n",
+            "{HEADER}<stdin>,csv-admin,3261,4,0,0,0,0,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,{},\n",
             sha256("testdata/shapes/events-admin.csv")
         )
     );
@@ -208,7 +208,7 @@ fn duplicates_across_overlapping_exports_count_once() {
     );
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stdout.contains("testdata/shapes/events-camel.csv,csv-camel,2961,0,4,0,0,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,"),
+        stdout.contains("testdata/shapes/events-camel.csv,csv-camel,2961,0,4,0,0,0,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,"),
         "{stdout}"
     );
 }

@@ -2,6 +2,7 @@
 //! result is the same whatever the number of threads or the chunk size.
 
 pub mod agents;
+pub mod search;
 pub mod summary;
 pub mod timeline;
 

@@ -23,9 +23,10 @@ use crate::time::Timestamp;
 /// and last event, SHA-256 (of the file as stored, compressed or not). Overall: events, counts
 /// per outcome, top event types, legacy (basic-auth) events, distinct users and IPs.
 ///
-/// Per-file figures cover the whole file; the overall figures honour --since/--until.
+/// Per-file figures cover the whole file; the overall figures honour --since/--until and
+/// --filter (outside_range and filtered_out count what each left out).
 ///
-/// JSON: {"files":[{"path","shape","bytes","events","duplicates","outside_range","skipped":{reason:N},
+/// JSON: {"files":[{"path","shape","bytes","events","duplicates","outside_range","filtered_out","skipped":{reason:N},
 /// "first","last","sha256","error"}],"overall":{"events","first","last","outcomes":{result:N},
 /// "top_event_types":[{"event_type","events"}],"legacy":{"events","successes","failures"},"users","ips"}}
 #[derive(Debug, Args)]
@@ -47,6 +48,7 @@ struct FileRow<'a> {
     events: u64,
     duplicates: u64,
     outside_range: u64,
+    filtered_out: u64,
     skipped: &'a BTreeMap<String, u64>,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
@@ -63,6 +65,7 @@ impl<'a> FileRow<'a> {
             events: file.events,
             duplicates: file.duplicates,
             outside_range: file.outside_range,
+            filtered_out: file.filtered_out,
             skipped: &file.skipped,
             first: file.first,
             last: file.last,
@@ -179,6 +182,7 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
                 "events",
                 "duplicates",
                 "outside_range",
+                "filtered_out",
                 "skipped",
                 "first",
                 "last",
@@ -193,6 +197,7 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
                     Cell::number(f.events),
                     Cell::number(f.duplicates),
                     Cell::number(f.outside_range),
+                    Cell::number(f.filtered_out),
                     Cell::number(f.skipped.values().sum::<u64>()),
                     Cell::text(time_text(f.first)),
                     Cell::text(time_text(f.last)),
