@@ -11,7 +11,7 @@ use crate::commands::{agents::AgentsArgs, summary::SummaryArgs, timeline::Timeli
 use crate::error::Error;
 use crate::filter::Filter;
 use crate::pipeline::Options;
-use crate::report::Format;
+use crate::report::{Format, FormatName};
 use crate::time::Timestamp;
 
 /// Offline forensics for identity-provider logs.
@@ -53,9 +53,10 @@ pub struct Common {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format [default: table on a terminal, else from -o's extension, else json].
+    /// Output format [default: from -o's extension, else table on a terminal or with -o, else
+    /// json]. svg: timeline only; html: report only.
     #[arg(long, short = 'f', value_enum)]
-    pub format: Option<Format>,
+    pub format: Option<FormatName>,
 
     /// Only events at or after this time (RFC 3339, or a date YYYY-MM-DD meaning 00:00 UTC).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
@@ -111,7 +112,13 @@ impl Common {
         })
     }
 
-    pub fn format(&self) -> Format {
+    /// The row format; an error for `svg` and `html`, which only one command each writes.
+    pub fn format(&self) -> Result<Format, Error> {
         Format::choose(self.format, self.output.as_deref())
+    }
+
+    /// The format `--format` or `-o`'s extension names, if any.
+    pub fn format_name(&self) -> Option<FormatName> {
+        FormatName::asked(self.format, self.output.as_deref())
     }
 }

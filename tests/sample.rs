@@ -73,6 +73,30 @@ fn timeline_of_the_sample() {
 }
 
 #[test]
+fn timeline_chart_of_the_sample() {
+    golden(
+        "timeline.svg",
+        &stdout_of(&["timeline", "--format", "svg", JSON]),
+    );
+    golden(
+        "timeline-spray-minutes.svg",
+        &stdout_of(&[
+            "timeline",
+            "--bucket",
+            "minute",
+            "--legacy-only",
+            "--since",
+            "2024-05-02T02:00:00Z",
+            "--until",
+            "2024-05-02T03:00:00Z",
+            "--format",
+            "svg",
+            JSON,
+        ]),
+    );
+}
+
+#[test]
 fn summary_of_the_sample() {
     golden(
         "summary.table",

@@ -139,3 +139,38 @@ fn no_failures_gives_no_rows() {
         "{\n  \"bucket\": \"hour\",\n  \"rows\": []\n}\n"
     );
 }
+
+#[test]
+fn svg_is_a_chart_of_the_rows_and_only_timeline_draws_it() {
+    let svg = stdout_of(&["timeline", "--format", "svg", "--bucket", "minute", EVENTS]);
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.ends_with("</svg>\n"));
+    assert!(svg.contains(
+        "<title>2024-05-01 13:00 UTC: 2 failures, 0 denials, 2 through basic auth</title>"
+    ));
+    assert!(svg.contains(
+        "<title>2024-05-01 13:05 UTC: 0 failures, 1 denial, 1 through basic auth</title>"
+    ));
+    for args in [
+        &["summary", "--format", "svg"][..],
+        &["agents", "--format", "svg"],
+        &["search", "--filter", "uuid pr", "--format", "svg"],
+        &["timeline", "--format", "html"],
+    ] {
+        let (stdout, stderr, code) = common::authsift(&[args, &[EVENTS]].concat());
+        assert_eq!((stdout.as_str(), code), ("", 2), "{args:?}");
+        assert!(
+            stderr.starts_with(
+                "authsift: error: this command writes table, csv, json or ndjson, not "
+            ),
+            "{stderr}"
+        );
+    }
+    let (_, stderr, code) =
+        common::authsift(&["timeline", "--format", "svg", "--by", "ip", EVENTS]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "authsift: error: --format svg charts the overall timeline and takes no --by\n"
+    );
+}

@@ -2,13 +2,20 @@
 //! result is the same whatever the number of threads or the chunk size.
 
 pub mod agents;
+pub mod case;
+pub mod coverage;
 pub mod search;
+pub mod sources;
 pub mod summary;
+pub mod targets;
 pub mod timeline;
 
+use std::borrow::Borrow;
 use std::hash::Hash;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::time::Timestamp;
 
 /// Distinct values, stored once each.
 pub type DistinctSet = FxHashSet<Box<str>>;
@@ -43,5 +50,49 @@ pub fn min_max<T: Ord + Copy>(range: &mut Option<(T, T)>, other: Option<(T, T)>)
             Some((f, l)) => (f.min(first), l.max(last)),
             None => (first, last),
         });
+    }
+}
+
+/// The value seen at the earliest time, ties broken by the smaller value, so that the result
+/// does not depend on the order events are merged in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Earliest<T>(Option<(Timestamp, T)>);
+
+impl<T> Default for Earliest<T> {
+    fn default() -> Self {
+        Earliest(None)
+    }
+}
+
+impl<T: PartialOrd> Earliest<T> {
+    /// Keeps `value` when it was seen earlier than the value held; copies it only then.
+    pub fn offer<Q>(&mut self, at: Timestamp, value: &Q)
+    where
+        Q: ?Sized + PartialOrd + ToOwned<Owned = T>,
+        T: Borrow<Q>,
+    {
+        let earlier = match &self.0 {
+            None => true,
+            Some((held_at, held)) => (at, value) < (*held_at, held.borrow()),
+        };
+        if earlier {
+            self.0 = Some((at, value.to_owned()));
+        }
+    }
+
+    pub fn merge(&mut self, later: Earliest<T>) {
+        if let Some((at, value)) = later.0 {
+            let earlier = match &self.0 {
+                None => true,
+                Some((held_at, held)) => (at, &value) < (*held_at, held),
+            };
+            if earlier {
+                self.0 = Some((at, value));
+            }
+        }
+    }
+
+    pub fn value(&self) -> Option<&T> {
+        self.0.as_ref().map(|(_, value)| value)
     }
 }

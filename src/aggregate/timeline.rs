@@ -68,7 +68,6 @@ impl Timeline {
     /// failure or denial, zeros included; with `--by`, the non-empty rows, busiest key first
     /// within a bucket.
     pub fn rows(self) -> Vec<(Timestamp, String, BucketCounts)> {
-        let width = self.config.bucket_ms;
         if self.config.by.is_some() {
             let mut rows: Vec<_> = self
                 .buckets
@@ -82,25 +81,51 @@ impl Timeline {
             });
             return rows;
         }
-        let mut by_start: BTreeMap<Timestamp, BucketCounts> = self
-            .buckets
-            .into_iter()
-            .map(|((start, _), counts)| (start, counts))
-            .collect();
-        let (Some(first), Some(last)) = (
-            by_start.keys().next().copied(),
-            by_start.keys().next_back().copied(),
-        ) else {
-            return Vec::new();
-        };
+        let first = self.buckets.keys().map(|(start, _)| *start).min();
+        let last = self.buckets.keys().map(|(start, _)| *start).max();
+        match first.zip(last) {
+            Some(span) => self.rows_spanning(span),
+            None => Vec::new(),
+        }
+    }
+
+    /// Rows of a timeline without `--by`: every bucket whose start lies in `first..=last`
+    /// (bucket starts), zeros included, so that a chart can span more than the failures.
+    /// Counts outside the span are left out.
+    pub fn rows_spanning(
+        self,
+        (first, last): (Timestamp, Timestamp),
+    ) -> Vec<(Timestamp, String, BucketCounts)> {
+        let width = self.config.bucket_ms;
+        let mut by_start: BTreeMap<Timestamp, BucketCounts> = BTreeMap::new();
+        for ((start, _), counts) in self.buckets {
+            by_start.entry(start).or_default().merge(counts);
+        }
         let mut rows = Vec::new();
-        let mut start = first;
+        let mut start = first.floor(width);
         while start <= last {
             let counts = by_start.remove(&start).unwrap_or_default();
             rows.push((start, String::new(), counts));
             start = Timestamp(start.0 + width);
         }
         rows
+    }
+
+    /// The same counts in buckets `bucket_ms` wide, a multiple of the current width: distinct
+    /// users and IPs stay exact, as the buckets keep their sets.
+    pub fn regroup(self, bucket_ms: i64) -> Timeline {
+        let mut wider = Timeline::new(TimelineConfig {
+            bucket_ms,
+            ..self.config
+        });
+        for ((start, key), counts) in self.buckets {
+            wider
+                .buckets
+                .entry((start.floor(bucket_ms), key))
+                .or_default()
+                .merge(counts);
+        }
+        wider
     }
 }
 

@@ -51,7 +51,7 @@ struct Row {
 }
 
 pub fn run(args: &AgentsArgs, global: Global) -> Result<ExitCode, Error> {
-    let format = args.common.format();
+    let format = args.common.format()?;
     let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, false, || Agents::new(args.all))?;
     let rows: Vec<Row> = run

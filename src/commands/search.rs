@@ -85,7 +85,7 @@ const DEFAULT_FIELDS: [&str; 8] = [
 const CELL_WIDTH: usize = 60;
 
 pub fn run(args: &SearchArgs, global: Global) -> Result<ExitCode, Error> {
-    let format = args.common.format();
+    let format = args.common.format()?;
     let chosen = args
         .fields
         .iter()

@@ -104,7 +104,7 @@ struct Legacy {
 const NO_OUTCOME: &str = "(none)";
 
 pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
-    let format = args.common.format();
+    let format = args.common.format()?;
     let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, true, Summary::default)?;
     let summary = run.aggregate;

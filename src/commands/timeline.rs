@@ -11,8 +11,9 @@ use crate::cli::Common;
 use crate::commands::{Global, exit_code, read};
 use crate::error::Error;
 use crate::report::csv::{self, Cell};
+use crate::report::svg::{Bar, Chart};
 use crate::report::table::{Align, Table};
-use crate::report::{Format, Output};
+use crate::report::{Format, FormatName, Output};
 use crate::time::Timestamp;
 
 /// When failures spiked: failures and denials per UTC time bucket.
@@ -26,6 +27,9 @@ use crate::time::Timestamp;
 ///
 /// JSON: {"bucket":"hour","rows":[{"start","failures","denied","legacy_failures","users","ips"}]}
 /// (with --by, "by" names the grouping and each row has "key").
+///
+/// --format svg (or -o FILE.svg) draws the rows as a bar chart instead, the one `authsift
+/// report` shows: failures and denials stacked, the basic-auth part hatched (not with --by).
 #[derive(Debug, Args)]
 #[command(after_long_help = LEGACY_DEFINITION)]
 pub struct TimelineArgs {
@@ -61,6 +65,14 @@ impl Bucket {
             Bucket::Day => 86_400_000,
         }
     }
+
+    fn name(self) -> &'static str {
+        match self {
+            Bucket::Minute => "minute",
+            Bucket::Hour => "hour",
+            Bucket::Day => "day",
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -93,7 +105,17 @@ fn by_name(by: GroupBy) -> &'static str {
 }
 
 pub fn run(args: &TimelineArgs, global: Global) -> Result<ExitCode, Error> {
-    let format = args.common.format();
+    // `None`: the SVG chart.
+    let format = if args.common.format_name() == Some(FormatName::Svg) {
+        if args.by.is_some() {
+            return Err(Error::Usage(
+                "--format svg charts the overall timeline and takes no --by".into(),
+            ));
+        }
+        None
+    } else {
+        Some(args.common.format()?)
+    };
     let config = TimelineConfig {
         bucket_ms: args.bucket.millis(),
         legacy_only: args.legacy_only,
@@ -117,13 +139,14 @@ pub fn run(args: &TimelineArgs, global: Global) -> Result<ExitCode, Error> {
         .collect();
     let by = args.by.map(by_name);
     match format {
-        Format::Json => output.json(&Document {
+        None => output.text(&render_chart(&rows, args.bucket))?,
+        Some(Format::Json) => output.json(&Document {
             bucket: args.bucket,
             by,
             rows: &rows,
         })?,
-        Format::Ndjson => output.ndjson(&rows)?,
-        Format::Csv => {
+        Some(Format::Ndjson) => output.ndjson(&rows)?,
+        Some(Format::Csv) => {
             let mut header = vec!["start"];
             header.extend(by.map(|_| "key"));
             header.extend(["failures", "denied", "legacy_failures", "users", "ips"]);
@@ -144,10 +167,29 @@ pub fn run(args: &TimelineArgs, global: Global) -> Result<ExitCode, Error> {
                 }),
             )?
         }
-        Format::Table => output.text(&render_table(&rows, by))?,
+        Some(Format::Table) => output.text(&render_table(&rows, by))?,
     }
     output.finish()?;
     Ok(exit_code(&run.files))
+}
+
+fn render_chart(rows: &[Row], bucket: Bucket) -> String {
+    let bars: Vec<Bar> = rows
+        .iter()
+        .map(|r| Bar {
+            start: r.start,
+            failures: r.failures,
+            denied: r.denied,
+            legacy_failures: r.legacy_failures,
+        })
+        .collect();
+    Chart {
+        bars: &bars,
+        bucket_ms: bucket.millis(),
+        bucket_name: bucket.name(),
+        marks: &[],
+    }
+    .render()
 }
 
 /// Widest bar, in characters, drawn for the busiest row.

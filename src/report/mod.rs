@@ -2,6 +2,8 @@
 //! NDJSON for machines. Commands build rows; these functions only print them.
 
 pub mod csv;
+pub mod html;
+pub mod svg;
 pub mod table;
 
 use std::fs::File;
@@ -10,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
-/// Output format of a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// Row format of a command's output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Csv,
@@ -19,29 +21,56 @@ pub enum Format {
     Ndjson,
 }
 
-impl Format {
-    /// The format asked for, or else the one `-o FILE`'s extension names, or else a table on a
-    /// terminal and JSON otherwise.
-    pub fn choose(asked: Option<Format>, output: Option<&Path>) -> Format {
-        if let Some(format) = asked {
-            return format;
-        }
-        match output {
-            Some(path) => match path
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                Some("csv") => Format::Csv,
-                Some("json") => Format::Json,
-                Some("ndjson" | "jsonl") => Format::Ndjson,
-                _ => Format::Table,
+/// What `--format` can name: the row formats every command writes, and two documents that one
+/// command each writes: `timeline` draws an `svg` chart, `report` writes `html`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatName {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+    Svg,
+    Html,
+}
+
+impl FormatName {
+    /// The format asked for, or else the one `-o FILE`'s extension names, if any.
+    pub fn asked(asked: Option<FormatName>, output: Option<&Path>) -> Option<FormatName> {
+        asked.or_else(
+            || match output?.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+                "csv" => Some(FormatName::Csv),
+                "json" => Some(FormatName::Json),
+                "ndjson" | "jsonl" => Some(FormatName::Ndjson),
+                "svg" => Some(FormatName::Svg),
+                "html" | "htm" => Some(FormatName::Html),
+                _ => None,
             },
-            None if io::stdout().is_terminal() => Format::Table,
-            None => Format::Json,
-        }
+        )
     }
+}
+
+impl Format {
+    /// The row format asked for, or else the one `-o FILE`'s extension names, or else a table
+    /// when writing to a terminal or a file, JSON when piped. `svg` and `html` are refused: the
+    /// commands that write them check for them first.
+    pub fn choose(asked: Option<FormatName>, output: Option<&Path>) -> Result<Format, Error> {
+        Ok(match FormatName::asked(asked, output) {
+            Some(FormatName::Table) => Format::Table,
+            Some(FormatName::Csv) => Format::Csv,
+            Some(FormatName::Json) => Format::Json,
+            Some(FormatName::Ndjson) => Format::Ndjson,
+            Some(FormatName::Svg) => return Err(refused("svg", "authsift timeline")),
+            Some(FormatName::Html) => return Err(refused("html", "authsift report")),
+            None if output.is_some() || io::stdout().is_terminal() => Format::Table,
+            None => Format::Json,
+        })
+    }
+}
+
+fn refused(format: &str, writer: &str) -> Error {
+    Error::Usage(format!(
+        "this command writes table, csv, json or ndjson, not {format} (only `{writer}` writes {format})"
+    ))
 }
 
 /// The input that `output` is, or lies below: authsift never writes beside its evidence.

@@ -1,0 +1,58 @@
+//! Everything the case report needs, folded in one pass so that the inputs are read once: the
+//! summary, the failure timeline (per minute, regrouped once the time range is known), the
+//! basic-auth user agents, and the top source IPs and targeted users.
+
+use crate::aggregate::agents::Agents;
+use crate::aggregate::sources::Sources;
+use crate::aggregate::summary::Summary;
+use crate::aggregate::targets::Targets;
+use crate::aggregate::timeline::{Timeline, TimelineConfig};
+use crate::event::Event;
+use crate::pipeline::Aggregate;
+
+/// The finest bucket of the report's timeline; wider ones are regrouped from it.
+pub const FINEST_BUCKET_MS: i64 = 60_000;
+
+#[derive(Debug)]
+pub struct Case {
+    pub summary: Summary,
+    pub timeline: Timeline,
+    /// User agents of legacy (basic-auth) events.
+    pub agents: Agents,
+    pub sources: Sources,
+    pub targets: Targets,
+}
+
+impl Default for Case {
+    fn default() -> Case {
+        Case {
+            summary: Summary::default(),
+            timeline: Timeline::new(TimelineConfig {
+                bucket_ms: FINEST_BUCKET_MS,
+                legacy_only: false,
+                by: None,
+            }),
+            agents: Agents::new(false),
+            sources: Sources::default(),
+            targets: Targets::default(),
+        }
+    }
+}
+
+impl Aggregate for Case {
+    fn add(&mut self, event: &Event<'_>) {
+        self.summary.add(event);
+        self.timeline.add(event);
+        self.agents.add(event);
+        self.sources.add(event);
+        self.targets.add(event);
+    }
+
+    fn merge(&mut self, later: Case) {
+        self.summary.merge(later.summary);
+        self.timeline.merge(later.timeline);
+        self.agents.merge(later.agents);
+        self.sources.merge(later.sources);
+        self.targets.merge(later.targets);
+    }
+}

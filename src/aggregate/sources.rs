@@ -1,0 +1,110 @@
+//! The client IPs that failed, for the report's table of top source IPs: how often each failed
+//! and succeeded, how many users it tried, and where it is (ASN, organisation, country, proxy).
+
+use rustc_hash::FxHashMap;
+
+use crate::aggregate::{DistinctSet, Earliest, insert_distinct, merge_maps, min_max};
+use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
+use crate::event::Event;
+use crate::pipeline::Aggregate;
+use crate::time::Timestamp;
+
+#[derive(Debug, Default)]
+pub struct SourceCounts {
+    pub events: u64,
+    /// FAILURE and DENY.
+    pub failures: u64,
+    /// Failures through legacy (basic) authentication.
+    pub legacy_failures: u64,
+    pub successes: u64,
+    /// Distinct users among the failures: the accounts this address tried.
+    pub users: DistinctSet,
+    pub range: Option<(Timestamp, Timestamp)>,
+    /// `securityContext.asNumber`, `.asOrg` and `client.geographicalContext.country` of the
+    /// address's earliest event that has each: addresses move between networks rarely, and the
+    /// first sighting is the one an investigation cites.
+    pub as_number: Earliest<u64>,
+    pub as_org: Earliest<String>,
+    pub country: Earliest<String>,
+    /// Okta flagged at least one of its events as coming through a proxy.
+    pub proxy: bool,
+}
+
+impl SourceCounts {
+    fn merge(&mut self, later: SourceCounts) {
+        self.events += later.events;
+        self.failures += later.failures;
+        self.legacy_failures += later.legacy_failures;
+        self.successes += later.successes;
+        self.users.extend(later.users);
+        min_max(&mut self.range, later.range);
+        self.as_number.merge(later.as_number);
+        self.as_org.merge(later.as_org);
+        self.country.merge(later.country);
+        self.proxy |= later.proxy;
+    }
+}
+
+/// Counts per `client.ipAddress`; events without one are not counted.
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub ips: FxHashMap<String, SourceCounts>,
+}
+
+impl Sources {
+    /// The `top` addresses with failures, most failures first, then most events, then by
+    /// address.
+    pub fn top(self, top: usize) -> Vec<(String, SourceCounts)> {
+        let mut rows: Vec<_> = self
+            .ips
+            .into_iter()
+            .filter(|(_, counts)| counts.failures > 0)
+            .collect();
+        rows.sort_by(|a, b| {
+            b.1.failures
+                .cmp(&a.1.failures)
+                .then(b.1.events.cmp(&a.1.events))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        rows.truncate(top);
+        rows
+    }
+}
+
+impl Aggregate for Sources {
+    fn add(&mut self, event: &Event<'_>) {
+        let Some(ip) = event.client.ip_address.as_deref() else {
+            return;
+        };
+        let counts = match self.ips.get_mut(ip) {
+            Some(counts) => counts,
+            None => self.ips.entry(ip.to_string()).or_default(),
+        };
+        let t = event.published;
+        counts.events += 1;
+        counts.successes += u64::from(is_success(event));
+        if is_failure(event) || is_denied(event) {
+            counts.failures += 1;
+            counts.legacy_failures += u64::from(is_legacy(event));
+            if let Some(user) = user_key(event) {
+                insert_distinct(&mut counts.users, &user);
+            }
+        }
+        min_max(&mut counts.range, Some((t, t)));
+        let context = &event.security_context;
+        if let Some(number) = context.as_number {
+            counts.as_number.offer(t, &number);
+        }
+        if let Some(org) = context.as_org.as_deref() {
+            counts.as_org.offer(t, org);
+        }
+        if let Some(country) = event.client.country.as_deref() {
+            counts.country.offer(t, country);
+        }
+        counts.proxy |= context.is_proxy == Some(true);
+    }
+
+    fn merge(&mut self, later: Sources) {
+        merge_maps(&mut self.ips, later.ips, SourceCounts::merge);
+    }
+}
