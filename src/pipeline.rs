@@ -57,9 +57,11 @@ impl Default for Options {
     }
 }
 
-/// What was read from one input: the chain-of-custody facts a report starts with.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What was read from one input: the chain-of-custody facts a report starts with. Its JSON
+/// (`summary`'s `files`, `report`'s `inputs`) is a public contract.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct FileReport {
+    #[serde(rename = "path")]
     pub name: String,
     /// The detected shape, with `+gzip` when compressed; `None` when the file was refused.
     pub shape: Option<String>,
@@ -81,6 +83,7 @@ pub struct FileReport {
     /// Why the file could not be read, when it could not.
     pub error: Option<String>,
     /// Warnings to print: the first few skipped records of each kind, with their position.
+    #[serde(skip)]
     pub messages: Vec<String>,
 }
 

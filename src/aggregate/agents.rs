@@ -1,8 +1,10 @@
 //! The inventory of client user agents, for `authsift agents`.
 
 use rustc_hash::FxHashMap;
+use serde::Serialize;
 
 use crate::aggregate::{DistinctSet, insert_distinct, merge_maps, min_max};
+use crate::classify::client::family;
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::event::Event;
 use crate::pipeline::Aggregate;
@@ -34,11 +36,43 @@ impl Agents {
     }
 
     /// Rows by events (descending), then user agent.
-    pub fn rows(self) -> Vec<(String, AgentCounts)> {
-        let mut rows: Vec<_> = self.agents.into_iter().collect();
-        rows.sort_by(|a, b| b.1.events.cmp(&a.1.events).then_with(|| a.0.cmp(&b.0)));
+    pub fn rows(self) -> Vec<AgentRow> {
+        let mut rows: Vec<AgentRow> = self
+            .agents
+            .into_iter()
+            .map(|(user_agent, counts)| AgentRow {
+                client: family(&user_agent),
+                user_agent,
+                events: counts.events,
+                successes: counts.successes,
+                failures: counts.failures,
+                users: counts.users.len(),
+                ips: counts.ips.len(),
+                first_seen: counts.range.map(|r| r.0),
+                last_seen: counts.range.map(|r| r.1),
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.events
+                .cmp(&a.events)
+                .then_with(|| a.user_agent.cmp(&b.user_agent))
+        });
         rows
     }
+}
+
+/// One user agent of the inventory; its JSON is a public contract.
+#[derive(Debug, Serialize)]
+pub struct AgentRow {
+    pub user_agent: String,
+    pub client: &'static str,
+    pub events: u64,
+    pub successes: u64,
+    pub failures: u64,
+    pub users: usize,
+    pub ips: usize,
+    pub first_seen: Option<Timestamp>,
+    pub last_seen: Option<Timestamp>,
 }
 
 impl Aggregate for Agents {

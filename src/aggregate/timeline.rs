@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
+use serde::Serialize;
 
 use crate::aggregate::{DistinctSet, insert_distinct, merge_maps};
 use crate::classify::{is_denied, is_failure, is_legacy, user_key};
@@ -49,6 +50,33 @@ impl BucketCounts {
     }
 }
 
+/// One bucket (and key, with `--by`); its JSON is a public contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineRow {
+    pub start: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub failures: u64,
+    pub denied: u64,
+    pub legacy_failures: u64,
+    pub users: usize,
+    pub ips: usize,
+}
+
+impl TimelineRow {
+    fn new(start: Timestamp, key: Option<String>, counts: &BucketCounts) -> TimelineRow {
+        TimelineRow {
+            start,
+            key,
+            failures: counts.failures,
+            denied: counts.denied,
+            legacy_failures: counts.legacy_failures,
+            users: counts.users.len(),
+            ips: counts.ips.len(),
+        }
+    }
+}
+
 /// Counts per (bucket start, group key); the key is `""` without `--by`.
 #[derive(Debug)]
 pub struct Timeline {
@@ -67,17 +95,18 @@ impl Timeline {
     /// Rows in time order. Without `--by`, every bucket from the first to the last one with a
     /// failure or denial, zeros included; with `--by`, the non-empty rows, busiest key first
     /// within a bucket.
-    pub fn rows(self) -> Vec<(Timestamp, String, BucketCounts)> {
+    pub fn rows(self) -> Vec<TimelineRow> {
         if self.config.by.is_some() {
-            let mut rows: Vec<_> = self
+            let mut rows: Vec<TimelineRow> = self
                 .buckets
                 .into_iter()
-                .map(|((start, key), counts)| (start, key, counts))
+                .map(|((start, key), counts)| TimelineRow::new(start, Some(key), &counts))
                 .collect();
             rows.sort_by(|a, b| {
-                a.0.cmp(&b.0)
-                    .then((b.2.failures + b.2.denied).cmp(&(a.2.failures + a.2.denied)))
-                    .then_with(|| a.1.cmp(&b.1))
+                a.start
+                    .cmp(&b.start)
+                    .then((b.failures + b.denied).cmp(&(a.failures + a.denied)))
+                    .then_with(|| a.key.cmp(&b.key))
             });
             return rows;
         }
@@ -92,10 +121,7 @@ impl Timeline {
     /// Rows of a timeline without `--by`: every bucket whose start lies in `first..=last`
     /// (bucket starts), zeros included, so that a chart can span more than the failures.
     /// Counts outside the span are left out.
-    pub fn rows_spanning(
-        self,
-        (first, last): (Timestamp, Timestamp),
-    ) -> Vec<(Timestamp, String, BucketCounts)> {
+    pub fn rows_spanning(self, (first, last): (Timestamp, Timestamp)) -> Vec<TimelineRow> {
         let width = self.config.bucket_ms;
         let mut by_start: BTreeMap<Timestamp, BucketCounts> = BTreeMap::new();
         for ((start, _), counts) in self.buckets {
@@ -105,7 +131,7 @@ impl Timeline {
         let mut start = first.floor(width);
         while start <= last {
             let counts = by_start.remove(&start).unwrap_or_default();
-            rows.push((start, String::new(), counts));
+            rows.push(TimelineRow::new(start, None, &counts));
             start = Timestamp(start.0 + width);
         }
         rows

@@ -5,16 +5,14 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
-use crate::aggregate::agents::Agents;
+use crate::aggregate::agents::{AgentRow, Agents};
 use crate::classify::LEGACY_DEFINITION;
-use crate::classify::client::family;
 use crate::cli::Common;
 use crate::commands::{Global, exit_code, read};
 use crate::error::Error;
 use crate::report::csv::{self, Cell};
 use crate::report::table::{Align, Table};
 use crate::report::{Format, Output};
-use crate::time::Timestamp;
 
 /// Which clients used basic auth: an inventory of user agents.
 ///
@@ -37,44 +35,16 @@ pub struct AgentsArgs {
     pub all: bool,
 }
 
-#[derive(Serialize)]
-struct Row {
-    user_agent: String,
-    client: &'static str,
-    events: u64,
-    successes: u64,
-    failures: u64,
-    users: usize,
-    ips: usize,
-    first_seen: Option<Timestamp>,
-    last_seen: Option<Timestamp>,
-}
-
 pub fn run(args: &AgentsArgs, global: Global) -> Result<ExitCode, Error> {
     let format = args.common.format()?;
     let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, false, || Agents::new(args.all))?;
-    let rows: Vec<Row> = run
-        .aggregate
-        .rows()
-        .into_iter()
-        .map(|(user_agent, counts)| Row {
-            client: family(&user_agent),
-            user_agent,
-            events: counts.events,
-            successes: counts.successes,
-            failures: counts.failures,
-            users: counts.users.len(),
-            ips: counts.ips.len(),
-            first_seen: counts.range.map(|r| r.0),
-            last_seen: counts.range.map(|r| r.1),
-        })
-        .collect();
+    let rows = run.aggregate.rows();
     match format {
         Format::Json => {
             #[derive(Serialize)]
             struct Document<'a> {
-                rows: &'a [Row],
+                rows: &'a [AgentRow],
             }
             output.json(&Document { rows: &rows })?
         }
@@ -112,7 +82,7 @@ pub fn run(args: &AgentsArgs, global: Global) -> Result<ExitCode, Error> {
     Ok(exit_code(&run.files))
 }
 
-fn render_table(rows: &[Row]) -> String {
+fn render_table(rows: &[AgentRow]) -> String {
     if rows.is_empty() {
         return "no legacy (basic-auth) events\n".into();
     }

@@ -41,41 +41,6 @@ pub struct SummaryArgs {
 }
 
 #[derive(Serialize)]
-struct FileRow<'a> {
-    path: &'a str,
-    shape: Option<&'a str>,
-    bytes: u64,
-    events: u64,
-    duplicates: u64,
-    outside_range: u64,
-    filtered_out: u64,
-    skipped: &'a BTreeMap<String, u64>,
-    first: Option<Timestamp>,
-    last: Option<Timestamp>,
-    sha256: Option<&'a str>,
-    error: Option<&'a str>,
-}
-
-impl<'a> FileRow<'a> {
-    fn new(file: &'a FileReport) -> FileRow<'a> {
-        FileRow {
-            path: &file.name,
-            shape: file.shape.as_deref(),
-            bytes: file.bytes,
-            events: file.events,
-            duplicates: file.duplicates,
-            outside_range: file.outside_range,
-            filtered_out: file.filtered_out,
-            skipped: &file.skipped,
-            first: file.first,
-            last: file.last,
-            sha256: file.sha256.as_deref(),
-            error: file.error.as_deref(),
-        }
-    }
-}
-
-#[derive(Serialize)]
 struct Overall {
     events: u64,
     first: Option<Timestamp>,
@@ -146,16 +111,16 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
         users: summary.users.len(),
         ips: summary.ips.len(),
     };
-    let files: Vec<FileRow> = run.files.iter().map(FileRow::new).collect();
+    let files = &run.files;
     match format {
         Format::Json => {
             #[derive(Serialize)]
             struct Document<'a> {
-                files: &'a [FileRow<'a>],
+                files: &'a [FileReport],
                 overall: &'a Overall,
             }
             output.json(&Document {
-                files: &files,
+                files,
                 overall: &overall,
             })?;
         }
@@ -163,7 +128,7 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
             #[derive(Serialize)]
             #[serde(rename_all = "lowercase")]
             enum Line<'a> {
-                File(&'a FileRow<'a>),
+                File(&'a FileReport),
                 Overall(&'a Overall),
             }
             output.ndjson(
@@ -191,8 +156,8 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
             ],
             files.iter().map(|f| {
                 vec![
-                    Cell::text(f.path),
-                    Cell::text(f.shape.unwrap_or_default()),
+                    Cell::text(&f.name),
+                    Cell::text(f.shape.as_deref().unwrap_or_default()),
                     Cell::number(f.bytes),
                     Cell::number(f.events),
                     Cell::number(f.duplicates),
@@ -201,12 +166,12 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
                     Cell::number(f.skipped.values().sum::<u64>()),
                     Cell::text(time_text(f.first)),
                     Cell::text(time_text(f.last)),
-                    Cell::text(f.sha256.unwrap_or_default()),
-                    Cell::text(f.error.unwrap_or_default()),
+                    Cell::text(f.sha256.as_deref().unwrap_or_default()),
+                    Cell::text(f.error.as_deref().unwrap_or_default()),
                 ]
             }),
         )?,
-        Format::Table => output.text(&render_table(&files, &overall))?,
+        Format::Table => output.text(&render_table(files, &overall))?,
     }
     output.finish()?;
     Ok(exit_code(&run.files))
@@ -215,7 +180,7 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
 /// Widest file name shown in the table; longer paths keep their end.
 const FILE_WIDTH: usize = 48;
 
-fn render_table(files: &[FileRow], overall: &Overall) -> String {
+fn render_table(files: &[FileReport], overall: &Overall) -> String {
     let mut table = Table::new(&[
         ("FILE", Align::Left, FILE_WIDTH),
         ("SHAPE", Align::Left, 16),
@@ -229,15 +194,15 @@ fn render_table(files: &[FileRow], overall: &Overall) -> String {
     ]);
     for f in files {
         table.row(vec![
-            keep_tail(&printable(f.path), FILE_WIDTH),
-            f.shape.unwrap_or("error").to_string(),
+            keep_tail(&printable(&f.name), FILE_WIDTH),
+            f.shape.as_deref().unwrap_or("error").to_string(),
             f.bytes.to_string(),
             f.events.to_string(),
             f.skipped.values().sum::<u64>().to_string(),
             f.duplicates.to_string(),
             time_text(f.first),
             time_text(f.last),
-            f.sha256.unwrap_or_default().to_string(),
+            f.sha256.clone().unwrap_or_default(),
         ]);
     }
     let mut out = table.render();

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
-use crate::aggregate::timeline::{GroupBy, Timeline, TimelineConfig};
+use crate::aggregate::timeline::{GroupBy, Timeline, TimelineConfig, TimelineRow};
 use crate::classify::LEGACY_DEFINITION;
 use crate::cli::Common;
 use crate::commands::{Global, exit_code, read};
@@ -14,7 +14,6 @@ use crate::report::csv::{self, Cell};
 use crate::report::svg::{Bar, Chart};
 use crate::report::table::{Align, Table};
 use crate::report::{Format, FormatName, Output};
-use crate::time::Timestamp;
 
 /// When failures spiked: failures and denials per UTC time bucket.
 ///
@@ -76,23 +75,11 @@ impl Bucket {
 }
 
 #[derive(Serialize)]
-struct Row {
-    start: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<String>,
-    failures: u64,
-    denied: u64,
-    legacy_failures: u64,
-    users: usize,
-    ips: usize,
-}
-
-#[derive(Serialize)]
 struct Document<'a> {
     bucket: Bucket,
     #[serde(skip_serializing_if = "Option::is_none")]
     by: Option<&'a str>,
-    rows: &'a [Row],
+    rows: &'a [TimelineRow],
 }
 
 fn by_name(by: GroupBy) -> &'static str {
@@ -123,20 +110,7 @@ pub fn run(args: &TimelineArgs, global: Global) -> Result<ExitCode, Error> {
     };
     let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, false, || Timeline::new(config))?;
-    let rows: Vec<Row> = run
-        .aggregate
-        .rows()
-        .into_iter()
-        .map(|(start, key, counts)| Row {
-            start,
-            key: args.by.map(|_| key),
-            failures: counts.failures,
-            denied: counts.denied,
-            legacy_failures: counts.legacy_failures,
-            users: counts.users.len(),
-            ips: counts.ips.len(),
-        })
-        .collect();
+    let rows = run.aggregate.rows();
     let by = args.by.map(by_name);
     match format {
         None => output.text(&render_chart(&rows, args.bucket))?,
@@ -173,7 +147,7 @@ pub fn run(args: &TimelineArgs, global: Global) -> Result<ExitCode, Error> {
     Ok(exit_code(&run.files))
 }
 
-fn render_chart(rows: &[Row], bucket: Bucket) -> String {
+fn render_chart(rows: &[TimelineRow], bucket: Bucket) -> String {
     let bars: Vec<Bar> = rows
         .iter()
         .map(|r| Bar {
@@ -195,7 +169,7 @@ fn render_chart(rows: &[Row], bucket: Bucket) -> String {
 /// Widest bar, in characters, drawn for the busiest row.
 const BAR_WIDTH: u64 = 40;
 
-fn render_table(rows: &[Row], by: Option<&str>) -> String {
+fn render_table(rows: &[TimelineRow], by: Option<&str>) -> String {
     let key_header = by.map(str::to_uppercase).unwrap_or_default();
     let mut columns = vec![("START", Align::Left, 24)];
     if by.is_some() {
