@@ -6,6 +6,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::classify::LEGACY_DEFINITION;
+use crate::commands::report::ReportArgs;
 use crate::commands::search::SearchArgs;
 use crate::commands::{agents::AgentsArgs, summary::SummaryArgs, timeline::TimelineArgs};
 use crate::error::Error;
@@ -44,6 +45,7 @@ pub enum Command {
     Timeline(TimelineArgs),
     Agents(AgentsArgs),
     Search(SearchArgs),
+    Report(ReportArgs),
 }
 
 /// Arguments every command takes.
@@ -81,7 +83,8 @@ pub struct Common {
     pub strict: bool,
 }
 
-fn parse_time(text: &str) -> Result<Timestamp, String> {
+/// Parses `--since`, `--until` and `--now`.
+pub fn parse_time(text: &str) -> Result<Timestamp, String> {
     Timestamp::parse_bound(text).ok_or_else(|| {
         format!("expected RFC 3339 (2024-05-01T13:00:00Z) or a date (2024-05-01), got {text:?}")
     })

@@ -2,6 +2,7 @@
 //! NDJSON for machines. Commands build rows; these functions only print them.
 
 pub mod csv;
+pub mod document;
 pub mod html;
 pub mod svg;
 pub mod table;

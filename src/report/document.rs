@@ -1,0 +1,242 @@
+//! The case report as data: every section of `authsift report`, built once from the run and
+//! then either serialised (`--format json`, a public contract) or rendered as HTML, so that the
+//! two always say the same.
+
+use serde::Serialize;
+
+use crate::aggregate::agents::AgentRow;
+use crate::aggregate::case::{Case, FINEST_BUCKET_MS};
+use crate::aggregate::coverage::Coverage;
+use crate::aggregate::timeline::TimelineRow;
+use crate::pipeline::FileReport;
+use crate::time::Timestamp;
+
+/// The version of the JSON document's layout: raised when a field is renamed or removed.
+pub const LAYOUT_VERSION: u32 = 1;
+
+/// The bucket widths the report's chart chooses from, narrowest first.
+const BUCKETS: [(i64, &str); 5] = [
+    (60_000, "minute"),
+    (300_000, "5 minutes"),
+    (900_000, "15 minutes"),
+    (3_600_000, "hour"),
+    (86_400_000, "day"),
+];
+/// Most bars the chart is drawn with, unless even day buckets give more.
+const MOST_BARS: i64 = 300;
+
+#[derive(Debug, Serialize)]
+pub struct Document {
+    pub case: CaseHeader,
+    /// The chain of custody: what was read from each input.
+    pub inputs: Vec<FileReport>,
+    pub headline: Headline,
+    pub timeline: TimelineSection,
+    /// User agents of legacy (basic-auth) events, as `authsift agents` lists them.
+    pub basic_auth_agents: Vec<AgentRow>,
+    pub top_ips: Vec<SourceRow>,
+    pub top_users: Vec<TargetRow>,
+    pub coverage: Coverage,
+}
+
+/// When, by what and how the report was made.
+#[derive(Debug, Serialize)]
+pub struct CaseHeader {
+    pub layout_version: u32,
+    pub created: Timestamp,
+    pub authsift_version: &'static str,
+    /// The arguments as given, `authsift` first.
+    pub command_line: Vec<String>,
+    /// The options that narrowed the events: `--since`, `--until`, `--filter`.
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Headline {
+    pub events: u64,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    /// `outcome.result` FAILURE.
+    pub failures: u64,
+    /// `outcome.result` DENY.
+    pub denied: u64,
+    pub legacy: Legacy,
+    pub users: usize,
+    pub ips: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Legacy {
+    pub events: u64,
+    pub successes: u64,
+    /// FAILURE and DENY.
+    pub failures: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TimelineSection {
+    /// The bucket width, chosen for the time range: about 50 to 300 bars.
+    pub bucket: &'static str,
+    pub bucket_seconds: i64,
+    /// Every bucket from the first event's to the last event's, zeros included.
+    pub rows: Vec<TimelineRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourceRow {
+    pub ip: String,
+    /// FAILURE and DENY.
+    pub failures: u64,
+    pub legacy_failures: u64,
+    pub successes: u64,
+    pub events: u64,
+    /// Distinct users among the failures.
+    pub users: usize,
+    pub asn: Option<u64>,
+    pub as_org: Option<String>,
+    pub country: Option<String>,
+    pub proxy: bool,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetRow {
+    pub user: String,
+    /// FAILURE and DENY.
+    pub failures: u64,
+    pub legacy_failures: u64,
+    /// Distinct client IPs among the failures.
+    pub ips: usize,
+    pub first_failure: Option<Timestamp>,
+    pub last_failure: Option<Timestamp>,
+}
+
+impl Document {
+    /// The report of a run: `top` rows in the IP and user tables.
+    pub fn new(case: Case, files: Vec<FileReport>, header: CaseHeader, top: usize) -> Document {
+        let summary = case.summary;
+        let outcome = |name: &str| summary.outcomes.get(name).copied().unwrap_or(0);
+        let headline = Headline {
+            events: summary.events,
+            first: summary.range.map(|r| r.0),
+            last: summary.range.map(|r| r.1),
+            failures: outcome("FAILURE"),
+            denied: outcome("DENY"),
+            legacy: Legacy {
+                events: summary.legacy_events,
+                successes: summary.legacy_successes,
+                failures: summary.legacy_failures,
+            },
+            users: summary.users.len(),
+            ips: summary.ips.len(),
+        };
+        let timeline = match summary.range {
+            Some((first, last)) => {
+                let (width, name) = bucket_for(first, last);
+                TimelineSection {
+                    bucket: name,
+                    bucket_seconds: width / 1000,
+                    rows: case.timeline.regroup(width).rows_spanning((first, last)),
+                }
+            }
+            None => TimelineSection {
+                bucket: BUCKETS[0].1,
+                bucket_seconds: FINEST_BUCKET_MS / 1000,
+                rows: Vec::new(),
+            },
+        };
+        let top_ips = case
+            .sources
+            .top(top)
+            .into_iter()
+            .map(|(ip, counts)| SourceRow {
+                ip,
+                failures: counts.failures,
+                legacy_failures: counts.legacy_failures,
+                successes: counts.successes,
+                events: counts.events,
+                users: counts.users.len(),
+                asn: counts.as_number.value().copied(),
+                as_org: counts.as_org.value().cloned(),
+                country: counts.country.value().cloned(),
+                proxy: counts.proxy,
+                first: counts.range.map(|r| r.0),
+                last: counts.range.map(|r| r.1),
+            })
+            .collect();
+        let top_users = case
+            .targets
+            .top(top)
+            .into_iter()
+            .map(|(user, counts)| TargetRow {
+                user,
+                failures: counts.failures,
+                legacy_failures: counts.legacy_failures,
+                ips: counts.ips.len(),
+                first_failure: counts.failure_range.map(|r| r.0),
+                last_failure: counts.failure_range.map(|r| r.1),
+            })
+            .collect();
+        Document {
+            case: header,
+            coverage: Coverage::of(&files),
+            inputs: files,
+            headline,
+            timeline,
+            basic_auth_agents: case.agents.rows(),
+            top_ips,
+            top_users,
+        }
+    }
+}
+
+/// The narrowest bucket that draws the range from `first` to `last` in at most
+/// [`MOST_BARS`] bars; days when none does.
+fn bucket_for(first: Timestamp, last: Timestamp) -> (i64, &'static str) {
+    BUCKETS
+        .into_iter()
+        .find(|(width, _)| last.floor(*width).0 - first.floor(*width).0 < MOST_BARS * width)
+        .unwrap_or(BUCKETS[BUCKETS.len() - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_give_at_most_300_bars() {
+        let at = |text: &str| Timestamp::parse(text).unwrap_or(Timestamp(0));
+        let bucket = |from: &str, to: &str| bucket_for(at(from), at(to)).1;
+        assert_eq!(
+            bucket("2024-05-01T00:00:00Z", "2024-05-01T04:59:59Z"),
+            "minute"
+        );
+        assert_eq!(
+            bucket("2024-05-01T00:00:00Z", "2024-05-01T05:00:00Z"),
+            "5 minutes"
+        );
+        assert_eq!(
+            bucket("2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z"),
+            "5 minutes"
+        );
+        assert_eq!(
+            bucket("2024-05-01T00:00:00Z", "2024-05-03T00:00:00Z"),
+            "15 minutes"
+        );
+        assert_eq!(
+            bucket("2024-05-01T00:14:54Z", "2024-05-04T23:17:24Z"),
+            "hour"
+        );
+        assert_eq!(
+            bucket("2024-05-01T00:00:00Z", "2024-07-01T00:00:00Z"),
+            "day"
+        );
+        assert_eq!(
+            bucket("2020-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+            "day"
+        );
+    }
+}
