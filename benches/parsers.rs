@@ -29,7 +29,8 @@ fn repeated(name: &str) -> Vec<u8> {
 fn ndjson() -> Vec<u8> {
     let path = format!("{}/testdata/okta-sample.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let events: Vec<serde_json::Value> = serde_json::from_str(&text).expect("the sample is a JSON array");
+    let events: Vec<serde_json::Value> =
+        serde_json::from_str(&text).expect("the sample is a JSON array");
     let mut out = Vec::new();
     while out.len() < 8 << 20 {
         for event in &events {
@@ -56,7 +57,15 @@ fn readers(c: &mut Criterion) {
         };
         group.throughput(Throughput::Bytes(data.len() as u64));
         group.bench_function(name, |b| {
-            b.iter(|| black_box(detected.shape.read_chunk(black_box(&data), chunk).events.len()))
+            b.iter(|| {
+                black_box(
+                    detected
+                        .shape
+                        .read_chunk(black_box(&data), chunk)
+                        .events
+                        .len(),
+                )
+            })
         });
     }
     group.finish();
@@ -75,14 +84,23 @@ fn classifiers(c: &mut Criterion) {
     let mut group = c.benchmark_group("classify");
     group.throughput(Throughput::Elements(output.events.len() as u64));
     group.bench_function("is_legacy", |b| {
-        b.iter(|| output.events.iter().filter(|e| is_legacy(black_box(e))).count())
+        b.iter(|| {
+            output
+                .events
+                .iter()
+                .filter(|e| is_legacy(black_box(e)))
+                .count()
+        })
     });
     group.bench_function("client_family", |b| {
         b.iter(|| {
             output
                 .events
                 .iter()
-                .map(|e| client::family(black_box(e.client.raw_user_agent.as_deref().unwrap_or(""))).len())
+                .map(|e| {
+                    client::family(black_box(e.client.raw_user_agent.as_deref().unwrap_or("")))
+                        .len()
+                })
                 .sum::<usize>()
         })
     });
