@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::classify::LEGACY_DEFINITION;
-use crate::commands::{agents::AgentsArgs, summary::SummaryArgs, timeline::TimelineArgs};
+use crate::commands::{
+    agents::AgentsArgs, hunt::HuntArgs, summary::SummaryArgs, timeline::TimelineArgs,
+};
 use crate::error::Error;
 use crate::pipeline::Options;
 use crate::report::Format;
@@ -40,6 +42,7 @@ pub enum Command {
     Summary(SummaryArgs),
     Timeline(TimelineArgs),
     Agents(AgentsArgs),
+    Hunt(HuntArgs),
 }
 
 /// Arguments every command takes.

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Summary(args) => commands::summary::run(args, global),
         Command::Timeline(args) => commands::timeline::run(args, global),
         Command::Agents(args) => commands::agents::run(args, global),
+        Command::Hunt(args) => commands::hunt::run(args, global),
     };
     match result {
         Ok(code) => code,

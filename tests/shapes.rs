@@ -21,7 +21,11 @@ fn events(name: &str) -> Vec<Value> {
 fn every_shape_gives_the_same_events() {
     let reference = events("shapes/events.json");
     assert_eq!(reference.len(), 4);
-    for name in ["shapes/pages.json", "shapes/events.ndjson", "shapes/events-hook.json"] {
+    for name in [
+        "shapes/pages.json",
+        "shapes/events.ndjson",
+        "shapes/events-hook.json",
+    ] {
         assert_eq!(events(name), reference, "{name}");
     }
     // CSV exports carry no debugData but the request URI.
