@@ -4,7 +4,7 @@
 use crate::detect::params::{Param, Unit, Values};
 use crate::detect::records::Record;
 use crate::detect::window::{Band, Distinct, Tally, episodes};
-use crate::detect::{Context, Detection, Finding, Key, Severity, plural, span};
+use crate::detect::{Context, Detection, Finding, Key, Severity, failing_ips, plural, span};
 
 const IPS: &str = "ips";
 const USERS: &str = "users";
@@ -21,8 +21,9 @@ pub const DETECTION: Detection = Detection {
             least {users} users tried at most {max_per_user} times each, with at least \
             {attempts} attempts on those users, and no IP sending more than {busiest_ip} of the \
             window's failures (one dominant IP is a single-source spray, which password-spray \
-            and credential-stuffing report). These thresholds suit a tenant of a few thousand \
-            users; raise them for larger ones.",
+            and credential-stuffing report). Only failures from addresses where sign-ins mostly \
+            fail count (more failures than successes over the input): offices, VPNs and homes, \
+            where people mostly sign in fine, are where a large tenant's typos come from.",
     params: &[
         Param {
             name: IPS,
@@ -64,8 +65,8 @@ pub const DETECTION: Detection = Detection {
     closest: "Elastic \"Potential Okta Password Spray (Multi-Source)\" (fixed 15-minute buckets: \
               at least 5 IPs, 8 users, 25 attempts, on average at most 5 per user). Ours slides \
               the window, caps attempts per user instead of averaging them (so a brute-forced \
-              account in the same minutes does not hide the spray), and requires that no IP \
-              dominates.",
+              account in the same minutes does not hide the spray), ignores addresses where \
+              sign-ins mostly succeed, and requires that no IP dominates.",
     credit: None,
     run,
 };
@@ -106,10 +107,12 @@ impl Tally for Spread {
 }
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let failing = failing_ips(context.records);
     let failures: Vec<&Record> = context
         .records
         .iter()
         .filter(|r| r.is_failed_sign_in())
+        .filter(|r| r.ip.as_deref().is_some_and(|ip| failing.contains(ip)))
         .collect();
     let max_per_user = values.get(MAX_PER_USER);
     let mut tally = Spread {
@@ -154,7 +157,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testing::{at, fail, run};
+    use crate::detect::testing::{at, fail, run, success};
 
     /// `attempts` failures, one every 20 s, cycling through `users` users and `ips` IPs.
     fn spread(attempts: usize, users: usize, ips: usize) -> Vec<Record> {
@@ -194,6 +197,21 @@ mod tests {
         let mut heavy = spread(25, 5, 5);
         heavy.extend((0..18).map(|i| fail(at(0), &format!("x{}", i / 6), "192.0.2.9")));
         assert_eq!(run(&DETECTION, &heavy, &[]), []);
+    }
+
+    #[test]
+    fn typos_from_offices_where_people_sign_in_fine_are_not_a_spray() {
+        let mut records = spread(25, 8, 5);
+        for ip in 0..5 {
+            for k in 0..6 {
+                records.push(success(
+                    at(k * 60),
+                    &format!("ok{k}"),
+                    &format!("198.51.100.{ip}"),
+                ));
+            }
+        }
+        assert_eq!(run(&DETECTION, &records, &[]), []);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::detect::params::{Param, Unit, Values, format_value};
 use crate::detect::records::Record;
 use crate::detect::window::group_by;
-use crate::detect::{Context, Detection, Finding, Key, Severity, plural};
+use crate::detect::{Context, Detection, Finding, Key, Severity, failing_ips, plural};
 use crate::time::Timestamp;
 
 const WINDOW: &str = "window";
@@ -35,9 +35,11 @@ pub const DETECTION: Detection = Detection {
             password-spray, distributed-spray, credential-stuffing or brute-force, or for the \
             user brute-force targeted, from the attack's start until {window} after its end; or \
             a success from an IP, or for a user, with at least {failures} failed sign-ins in the \
-            {window} before it. The users a spray merely targeted are not followed (a spray \
-            learns a password only by succeeding from its own IPs). One finding per user; \
-            critical when a success was legacy (basic) authentication, which no MFA protects.",
+            {window} before it. IPs count only where sign-ins mostly fail (more failures than \
+            successes over the input), so an office or VPN address with a few typos is no attack \
+            source. The users a spray merely targeted are not followed (a spray learns a \
+            password only by succeeding from its own IPs). One finding per user; critical when \
+            a success was legacy (basic) authentication, which no MFA protects.",
     params: &[
         Param {
             name: WINDOW,
@@ -101,6 +103,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         }
     }
 
+    let failing = failing_ips(context.records);
     let failures = || context.records.iter().filter(|r| r.is_failed_sign_in());
     let failures_from = group_by(failures(), |r| r.ip.as_deref());
     let failures_for = group_by(failures(), |r| r.user.as_deref());
@@ -120,7 +123,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         let t = success.published;
         let since = t.0.saturating_sub(window);
         let mut reasons = BTreeSet::new();
-        if let Some(ip) = success.ip.as_deref() {
+        if let Some(ip) = success.ip.as_deref().filter(|ip| failing.contains(ip)) {
             let sources: BTreeSet<&str> = attacks_from
                 .get(ip)
                 .into_iter()
@@ -328,6 +331,12 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].figure("source_failures"), 5);
         assert_eq!(findings[0].figure("user_failures"), 0);
+        // From an address where most sign-ins succeed, they are typos.
+        let mut office = records.clone();
+        office.extend(
+            (0..6).map(|i| success(at(i * 400), &format!("s{i}@example.com"), "192.0.2.50")),
+        );
+        assert_eq!(run(&DETECTION, &office, &[]), []);
         // Four failures, or the fifth more than 3 hours before, are not enough.
         assert_eq!(run(&DETECTION, &records[1..], &[]), []);
         assert_eq!(run(&DETECTION, &records, &["window=40m"]), []);
