@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashMap;
+
 use crate::detect::params::{Param, Unit, Values, format_value};
 use crate::detect::records::Record;
 use crate::detect::window::group_by;
@@ -37,9 +39,11 @@ pub const DETECTION: Detection = Detection {
             a success from an IP, or for a user, with at least {failures} failed sign-ins in the \
             {window} before it. IPs count only where sign-ins mostly fail (more failures than \
             successes over the input), so an office or VPN address with a few typos is no attack \
-            source. The users a spray merely targeted are not followed (a spray learns a \
-            password only by succeeding from its own IPs). One finding per user; critical when \
-            a success was legacy (basic) authentication, which no MFA protects.",
+            source; and a targeted user signing in from an address they had already signed in \
+            from before the attack or the failures is taken to be the user, back. The users a \
+            spray merely targeted are not followed (a spray learns a password only by succeeding \
+            from its own IPs). One finding per user; critical when a success was legacy (basic) \
+            authentication, which no MFA protects.",
     params: &[
         Param {
             name: WINDOW,
@@ -115,6 +119,13 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         })
     };
 
+    let mut first_success: FxHashMap<(&str, &str), Timestamp> = FxHashMap::default();
+    for success in context.records.iter().filter(|r| r.is_successful_sign_in()) {
+        if let (Some(user), Some(ip)) = (success.user.as_deref(), success.ip.as_deref()) {
+            first_success.entry((user, ip)).or_insert(success.published);
+        }
+    }
+
     let mut hits: BTreeMap<&str, Vec<(&Record, BTreeSet<String>)>> = BTreeMap::new();
     for success in context.records.iter().filter(|r| r.is_successful_sign_in()) {
         let Some(user) = success.user.as_deref() else {
@@ -141,13 +152,25 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 ));
             }
         }
-        let n = between(failures_for.get(user), since, t.0);
+        // The user coming back from an address they had signed in from before it started.
+        let returning = |from: Timestamp| {
+            success
+                .ip
+                .as_deref()
+                .and_then(|ip| first_success.get(&(user, ip)))
+                .is_some_and(|first| *first < from)
+        };
+        let user_failures = failures_for.get(user);
+        let n = between(user_failures, since, t.0);
+        let first_failure = user_failures
+            .and_then(|list| list.get(list.partition_point(|r| r.published.0 < since)))
+            .map_or(t, |r| r.published);
         if attacks_on
             .get(user)
-            .is_some_and(|list| list.iter().any(|a| a.covers(t)))
+            .is_some_and(|list| list.iter().any(|a| a.covers(t) && !returning(a.from)))
         {
             reasons.insert("the user was the target of brute-force".to_string());
-        } else if n >= needed {
+        } else if n >= needed && !returning(first_failure) {
             reasons.insert(format!(
                 "after {n} failed sign-ins for the user in the {window_text} before"
             ));
@@ -319,6 +342,22 @@ mod tests {
             findings[0].details,
             "1 successful sign-in: the user was the target of brute-force"
         );
+    }
+
+    #[test]
+    fn the_target_back_at_a_desk_it_used_before_is_not() {
+        let mut records: Vec<Record> = (0..10)
+            .map(|i| {
+                fail(
+                    at(600 + i * 30),
+                    "ann@example.com",
+                    &format!("198.51.100.{i}"),
+                )
+            })
+            .collect();
+        records.push(success(at(0), "ann@example.com", "192.0.2.200"));
+        records.push(success(at(2000), "ann@example.com", "192.0.2.200"));
+        assert_eq!(run_after(&DETECTION, &records, &[], &attacks(&records)), []);
     }
 
     #[test]
