@@ -191,8 +191,10 @@ fn the_catalogue_lists_logic_thresholds_and_public_rules() {
             .contains("within 1h")
     );
     let table = stdout_of(&["hunt", "--list", "--format", "table"]);
+    let help = stdout_of(&["hunt", "--help"]);
     for d in CATALOGUE {
         assert!(table.contains(&format!("\n{}  ", d.id)) || table.starts_with(d.id));
+        assert!(help.contains(d.id), "--help names {}", d.id);
     }
     assert!(table.contains("credit   kelnage"));
     let (_, stderr, code) = authsift(&["hunt", "--format", "json"]);

@@ -242,6 +242,7 @@ impl Finding {
     }
 
     /// The value of a named figure, 0 when absent.
+    #[cfg(test)]
     pub fn figure(&self, name: &str) -> u64 {
         self.counts
             .iter()
