@@ -6,9 +6,10 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::classify::LEGACY_DEFINITION;
-use crate::commands::report::ReportArgs;
-use crate::commands::search::SearchArgs;
-use crate::commands::{agents::AgentsArgs, summary::SummaryArgs, timeline::TimelineArgs};
+use crate::commands::{
+    agents::AgentsArgs, hunt::HuntArgs, report::ReportArgs, search::SearchArgs,
+    summary::SummaryArgs, timeline::TimelineArgs,
+};
 use crate::error::Error;
 use crate::filter::Filter;
 use crate::pipeline::Options;
@@ -45,6 +46,7 @@ pub enum Command {
     Timeline(TimelineArgs),
     Agents(AgentsArgs),
     Search(SearchArgs),
+    Hunt(HuntArgs),
     Report(ReportArgs),
 }
 

@@ -277,12 +277,22 @@ fn parse_uuid(text: &str) -> Option<u128> {
         return None;
     }
     let mut value: u128 = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            continue;
+    for group in [
+        &bytes[0..8],
+        &bytes[9..13],
+        &bytes[14..18],
+        &bytes[19..23],
+        &bytes[24..36],
+    ] {
+        for &b in group {
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => return None,
+            };
+            value = value << 4 | u128::from(digit);
         }
-        let digit = (b as char).to_digit(16)?;
-        value = value << 4 | u128::from(digit);
     }
     Some(value)
 }

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Timeline(args) => commands::timeline::run(args, global),
         Command::Agents(args) => commands::agents::run(args, global),
         Command::Search(args) => commands::search::run(args, global),
+        Command::Hunt(args) => commands::hunt::run(args, global),
         Command::Report(args) => commands::report::run(args, global),
     };
     match result {

@@ -123,3 +123,89 @@ fn every_command_refuses_a_bad_filter_with_a_caret() {
         );
     }
 }
+
+/// No expression makes the parser or the evaluator panic: generated expressions (fixed seed, so
+/// a failure repeats), half of them well-formed and the rest with pieces inserted at random,
+/// are parsed, and the valid ones are evaluated against the events of testdata/shapes.
+#[test]
+fn random_expressions_never_panic() {
+    use authsift::filter::Filter;
+    use authsift::pipeline::Options;
+    const PATHS: &[&str] = &[
+        "eventType",
+        "outcome.result",
+        "target.id",
+        "debugContext.debugData.requestUri",
+        "published",
+        "securityContext.isProxy",
+        "client.geographicalContext.geolocation.lat",
+        "actor.alternateId",
+        "debugContext.debugData.threatSuspected",
+        "securityContext.asNumber",
+    ];
+    const OPERATORS: &[&str] = &[
+        " eq ", " ne ", " sw ", " co ", " ew ", " gt ", " ge ", " lt ", " le ",
+    ];
+    const VALUES: &[&str] = &[
+        "\"x\"",
+        "\"2024-05-01T13:00:00Z\"",
+        "\"\\u00e9\\\"\"",
+        "true",
+        "false",
+        "12",
+        "-3.5",
+        "1e3",
+        "\"FAILURE\"",
+    ];
+    const NOISE: &[&str] = &[
+        "(", ")", "\"", "\\", "é", "\t", " not ", " and", "or ", " pr", "[", "\"\\q\"", "1.", "eq",
+    ];
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut valid = Vec::new();
+    for round in 0..5_000 {
+        let mut expression = String::new();
+        for term in 0..1 + next(4) {
+            if term > 0 {
+                expression.push_str([" and ", " or "][next(2)]);
+            }
+            if next(3) == 0 {
+                expression.push_str("not (");
+            }
+            expression.push_str(PATHS[next(PATHS.len())]);
+            if next(5) == 0 {
+                expression.push_str(" pr");
+            } else {
+                expression.push_str(OPERATORS[next(OPERATORS.len())]);
+                expression.push_str(VALUES[next(VALUES.len())]);
+            }
+            if expression.matches('(').count() > expression.matches(')').count() {
+                expression.push(')');
+            }
+        }
+        if round % 2 == 1 {
+            let at = expression
+                .char_indices()
+                .map(|(i, _)| i)
+                .nth(next(expression.chars().count()))
+                .unwrap_or(0);
+            expression.insert_str(at, NOISE[next(NOISE.len())]);
+        }
+        if let Ok(filter) = Filter::parse(&expression) {
+            valid.push(filter);
+        }
+    }
+    assert!(valid.len() > 400, "{}", valid.len());
+    for filter in valid.into_iter().take(200) {
+        let options = Options {
+            filter: Some(std::sync::Arc::new(filter)),
+            ..Options::default()
+        };
+        common::read(&[common::testdata("shapes/events.json")], &options);
+    }
+}

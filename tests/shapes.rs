@@ -108,3 +108,43 @@ fn chunk_size_does_not_change_the_result() {
         }
     }
 }
+
+/// Records that straddle chunk boundaries: quoted CSV fields holding newlines and text that
+/// looks like a whole record, JSON strings holding brackets, escaped quotes and what looks like
+/// the start of a record. Every chunk size from 1 byte up, on one thread and on four, reads them
+/// as the whole file read at once does.
+#[test]
+fn records_straddling_chunks_are_read_whole_whatever_the_cut() {
+    for name in ["shapes/straddle.csv", "shapes/straddle.json"] {
+        let whole = events(name);
+        assert_eq!(whole.len(), 12, "{name}");
+        assert!(
+            whole
+                .iter()
+                .all(|e| e["uuid"] != "3f1c2a10-0b7e-11ef-9a01-0242ac12ffff"),
+            "{name}"
+        );
+        let data = std::fs::read(testdata(name)).unwrap();
+        for threads in [1, 4] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for chunk_size in (1..=64).chain([97, 256, 1000, 4096]) {
+                let options = Options {
+                    chunk_size,
+                    ..Options::default()
+                };
+                let run = pool.install(|| {
+                    authsift::pipeline::read_bytes(name, &data, &options, common::Collect::default)
+                        .unwrap()
+                });
+                assert!(run.files[0].skipped.is_empty(), "{name} {chunk_size}");
+                assert_eq!(
+                    run.aggregate.0, whole,
+                    "{name} in chunks of {chunk_size} on {threads} threads"
+                );
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! progress bar, printing warnings about what was skipped, and the exit code.
 
 pub mod agents;
+pub mod hunt;
 pub mod report;
 pub mod search;
 pub mod summary;

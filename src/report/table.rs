@@ -120,7 +120,7 @@ pub fn keep_tail(text: &str, max: usize) -> String {
 }
 
 /// Cuts `text` to at most `max` columns, ending in `…` when cut.
-fn fit(text: &str, max: usize) -> String {
+pub fn fit(text: &str, max: usize) -> String {
     if width(text) <= max {
         return text.to_string();
     }

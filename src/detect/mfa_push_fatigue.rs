@@ -1,0 +1,279 @@
+//! `mfa-push-fatigue`: an attacker who has the password sends push after push until the user
+//! gives in. Refused and ignored pushes both count; a success from the same address afterwards
+//! means the user gave in.
+
+use std::collections::BTreeSet;
+
+use crate::detect::params::{Param, Unit, Values};
+use crate::detect::records::{Kind, Outcome, Record};
+use crate::detect::window::{Tally, episodes, group_by};
+use crate::detect::{Context, Detection, Finding, Key, Severity, span};
+use crate::time::Timestamp;
+
+const REJECTIONS: &str = "rejections";
+const WINDOW: &str = "window";
+
+pub const DETECTION: Detection = Detection {
+    id: "mfa-push-fatigue",
+    title: "MFA push fatigue",
+    severity: Severity::Medium,
+    logic: "At least {rejections} refused or unanswered MFA pushes for one user within \
+            {window}. Refused: user.mfa.okta_verify.deny_push, or a failed \
+            user.authentication.auth_via_mfa (how Identity Engine logs a refusal). Unanswered: a \
+            system.push.send_factor_verify_push followed by no MFA verification, refusal or \
+            failure before the next push to the user. Critical when the user then succeeds (an \
+            MFA verification or sign-in) from an IP the pushes were requested from, within \
+            {window} of the last refusal: the attacker is in.",
+    params: &[
+        Param {
+            name: REJECTIONS,
+            unit: Unit::Count,
+            default: 5,
+            doc: "refused or unanswered pushes",
+        },
+        Param {
+            name: WINDOW,
+            unit: Unit::Duration,
+            default: 600,
+            doc: "sliding window, and how long after the last refusal a success counts",
+        },
+    ],
+    closest: "Elastic \"Potential Okta MFA Bombing via Push Notifications\" and the hunting \
+              query \"Rapid MFA Deny Push Notifications\" (more than 5 deny_push in 10 minutes), \
+              and \"Potential Abuse of Repeated MFA Push Notifications\" (2 denials then an SSO \
+              within 10 minutes). Ours counts unanswered pushes and Identity Engine MFA failures \
+              too, and escalates only a success from the address that requested the pushes.",
+    credit: None,
+    run,
+};
+
+/// A push refused, failed or left unanswered.
+fn is_response(record: &Record) -> bool {
+    record.kind == Kind::PushDenied || record.kind == Kind::Mfa
+}
+
+struct Count(usize, usize);
+
+impl Tally for Count {
+    fn add(&mut self, _: &Record) {
+        self.0 += 1;
+    }
+    fn remove(&mut self, _: &Record) {
+        self.0 -= 1;
+    }
+    fn met(&self) -> bool {
+        self.0 >= self.1
+    }
+}
+
+fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let window = values.millis(WINDOW);
+    let by_user = group_by(
+        context
+            .records
+            .iter()
+            .filter(|r| matches!(r.kind, Kind::PushSent | Kind::PushDenied | Kind::Mfa)),
+        |r| r.user.as_deref(),
+    );
+    let sign_ins = group_by(
+        context.records.iter().filter(|r| r.is_successful_sign_in()),
+        |r| r.user.as_deref(),
+    );
+    let mut findings = Vec::new();
+    for (user, events) in &by_user {
+        let mut rejections: Vec<&Record> = Vec::new();
+        let mut pending: Option<&Record> = None;
+        let mut unanswered: BTreeSet<&str> = BTreeSet::new();
+        for &event in events {
+            if event.kind == Kind::PushSent {
+                if let Some(push) = pending.replace(event) {
+                    unanswered.insert(&push.uuid);
+                    rejections.push(push);
+                }
+            } else if is_response(event) {
+                pending = None;
+                if event.kind == Kind::PushDenied || event.outcome == Outcome::Failure {
+                    rejections.push(event);
+                }
+            }
+        }
+        if let Some(push) = pending {
+            unanswered.insert(&push.uuid);
+            rejections.push(push);
+        }
+        rejections.sort_by_key(|r| r.published);
+        let storms = episodes(&rejections, window, &mut Count(0, values.count(REJECTIONS)));
+        for storm in storms {
+            let storm = &rejections[storm];
+            let (Some(first), Some(last)) = (storm.first(), storm.last()) else {
+                continue;
+            };
+            // From the push the first refusal answered.
+            let from = events
+                .iter()
+                .rev()
+                .find(|r| r.kind == Kind::PushSent && r.published <= first.published)
+                .map_or(first.published, |r| r.published);
+            let until = Timestamp(last.published.0.saturating_add(window));
+            let storm_ips: BTreeSet<&str> = events
+                .iter()
+                .filter(|r| r.kind == Kind::PushSent && r.published >= from)
+                .filter(|r| r.published <= last.published)
+                .filter_map(|r| r.ip.as_deref())
+                .collect();
+            let accepted: Vec<&Record> = events
+                .iter()
+                .filter(|r| r.kind == Kind::Mfa)
+                .chain(sign_ins.get(user).into_iter().flatten())
+                .copied()
+                .filter(|r| r.outcome == Outcome::Success)
+                .filter(|r| r.published > from && r.published <= until)
+                .filter(|r| {
+                    storm_ips.is_empty() || r.ip.as_deref().is_some_and(|ip| storm_ips.contains(ip))
+                })
+                .collect();
+            let end = accepted
+                .iter()
+                .map(|r| r.published)
+                .max()
+                .map_or(last.published, |t| t.max(last.published));
+            let mut evidence: Vec<&Record> = events
+                .iter()
+                .copied()
+                .filter(|r| r.published >= from && r.published <= end)
+                .filter(|r| r.kind != Kind::Mfa || r.outcome == Outcome::Failure)
+                .chain(accepted.iter().copied())
+                .collect();
+            evidence.sort_by_key(|r| r.published);
+            evidence.dedup_by(|a, b| a.uuid == b.uuid);
+            let pushes = evidence.iter().filter(|r| r.kind == Kind::PushSent).count();
+            let ignored = storm
+                .iter()
+                .filter(|r| unanswered.contains(&*r.uuid))
+                .count();
+            let refused = storm.len() - ignored;
+            let finding = Finding::new(&DETECTION, Key::user(user), evidence);
+            let details = format!(
+                "{pushes} pushes to {user} in {}: {refused} refused, {ignored} unanswered{}",
+                span(finding.start, finding.end),
+                if accepted.is_empty() {
+                    String::new()
+                } else {
+                    let ips: Vec<&str> = storm_ips.iter().copied().collect();
+                    format!("; then a success from {}: MFA bypassed", ips.join(", "))
+                }
+            );
+            findings.push(
+                finding
+                    .count("pushes", pushes)
+                    .count("refused", refused)
+                    .count("unanswered", ignored)
+                    .count("successes", accepted.len())
+                    .severity(if accepted.is_empty() {
+                        DETECTION.severity
+                    } else {
+                        Severity::Critical
+                    })
+                    .details(details),
+            );
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::testing::{at, record, run, success};
+
+    const USER: &str = "valentina@example.com";
+    const ATTACKER: &str = "203.0.113.104";
+
+    fn push(s: i64) -> Record {
+        record(Kind::PushSent, Outcome::Success, at(s), USER, ATTACKER)
+    }
+    fn deny(s: i64) -> Record {
+        record(Kind::PushDenied, Outcome::Failure, at(s), USER, ATTACKER)
+    }
+    fn mfa(s: i64, outcome: Outcome, ip: &str) -> Record {
+        record(Kind::Mfa, outcome, at(s), USER, ip)
+    }
+
+    /// Pushes every 60 s, refused 20 s later, `refused` times.
+    fn storm(refused: i64) -> Vec<Record> {
+        (0..refused)
+            .flat_map(|i| [push(i * 60), deny(i * 60 + 20)])
+            .collect()
+    }
+
+    #[test]
+    fn five_refusals_in_ten_minutes() {
+        let findings = run(&DETECTION, &storm(5), &[]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].severity, Severity::Medium);
+        assert_eq!(
+            findings[0].counts,
+            [
+                ("pushes", 5),
+                ("refused", 5),
+                ("unanswered", 0),
+                ("successes", 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn unanswered_pushes_count_and_acceptance_from_the_attacker_is_critical() {
+        let mut records = storm(3);
+        // Two pushes left unanswered, then one accepted from the attacker's address.
+        records.extend([push(200), push(260), push(320)]);
+        records.push(mfa(335, Outcome::Success, ATTACKER));
+        records.push(success(at(336), USER, ATTACKER));
+        let findings = run(&DETECTION, &records, &[]);
+        assert_eq!(findings.len(), 1);
+        let finding = &findings[0];
+        assert_eq!(finding.severity, Severity::Critical);
+        assert_eq!(
+            finding.counts,
+            [
+                ("pushes", 6),
+                ("refused", 3),
+                ("unanswered", 2),
+                ("successes", 2)
+            ]
+        );
+        assert_eq!(finding.evidence.len(), 11);
+        assert_eq!(finding.end, at(336));
+    }
+
+    #[test]
+    fn identity_engine_failures_count_as_refusals() {
+        let records: Vec<Record> = (0..5)
+            .flat_map(|i| [push(i * 60), mfa(i * 60 + 20, Outcome::Failure, ATTACKER)])
+            .collect();
+        assert_eq!(run(&DETECTION, &records, &[]).len(), 1);
+    }
+
+    #[test]
+    fn near_misses() {
+        assert_eq!(run(&DETECTION, &storm(4), &[]), []);
+        // Five refusals over more than ten minutes.
+        let slow: Vec<Record> = (0..5)
+            .flat_map(|i| [push(i * 151), deny(i * 151 + 5)])
+            .collect();
+        assert_eq!(run(&DETECTION, &slow, &[]), []);
+        // Pushes answered by approvals are ordinary sign-ins.
+        let approved: Vec<Record> = (0..8)
+            .flat_map(|i| [push(i * 60), mfa(i * 60 + 10, Outcome::Success, ATTACKER)])
+            .collect();
+        assert_eq!(run(&DETECTION, &approved, &[]), []);
+    }
+
+    #[test]
+    fn a_success_from_elsewhere_is_the_user_not_the_attacker() {
+        let mut records = storm(5);
+        records.push(success(at(400), USER, "192.0.2.10"));
+        let findings = run(&DETECTION, &records, &[]);
+        assert_eq!(findings[0].severity, Severity::Medium);
+    }
+}
