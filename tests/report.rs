@@ -42,6 +42,7 @@ fn the_json_document_has_the_documented_sections() {
         "headline",
         "timeline",
         "basic_auth_agents",
+        "findings",
         "top_ips",
         "top_users",
         "coverage",
@@ -66,6 +67,18 @@ fn the_json_document_has_the_documented_sections() {
     assert_eq!(json["headline"]["events"], 520);
     assert_eq!(json["headline"]["failures"], 80);
     assert_eq!(json["headline"]["denied"], 3);
+    assert_eq!(
+        json["headline"]["successes_after_attacks"],
+        serde_json::json!(["daniel.roberts@example.com", "felix.miller@example.com"])
+    );
+    assert_eq!(
+        json["headline"]["findings_by_severity"],
+        serde_json::json!({"critical": 3, "high": 4, "medium": 4, "low": 10, "informational": 0})
+    );
+    // The same findings as `authsift hunt`.
+    let hunt: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["hunt", "--format", "json", SAMPLE])).unwrap();
+    assert_eq!(json["findings"], hunt["findings"]);
     assert_eq!(json["timeline"]["bucket"], "hour");
     // Every hour from the first event's to the last event's.
     assert_eq!(json["timeline"]["rows"].as_array().unwrap().len(), 96);
@@ -166,7 +179,7 @@ fn attacker_text_is_shown_as_text() {
         assert!(html.contains(shown), "{shown} is not shown as text");
     }
     // The user agents, users, IPs, organisations and countries all reached the page.
-    for table in ["agents", "top-ips", "top-users"] {
+    for table in ["agents", "findings", "top-ips", "top-users"] {
         assert!(html.contains(&format!("<table class=\"sortable\" id=\"{table}\">")));
     }
     assert_eq!(

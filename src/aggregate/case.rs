@@ -1,12 +1,14 @@
 //! Everything the case report needs, folded in one pass so that the inputs are read once: the
 //! summary, the failure timeline (per minute, regrouped once the time range is known), the
-//! basic-auth user agents, and the top source IPs and targeted users.
+//! basic-auth user agents, the top source IPs and targeted users, and the records the
+//! detections of `authsift hunt` run on.
 
 use crate::aggregate::agents::Agents;
 use crate::aggregate::sources::Sources;
 use crate::aggregate::summary::Summary;
 use crate::aggregate::targets::Targets;
 use crate::aggregate::timeline::{Timeline, TimelineConfig};
+use crate::detect::records::Hunt;
 use crate::event::Event;
 use crate::pipeline::Aggregate;
 
@@ -21,6 +23,7 @@ pub struct Case {
     pub agents: Agents,
     pub sources: Sources,
     pub targets: Targets,
+    pub hunt: Hunt,
 }
 
 impl Default for Case {
@@ -35,6 +38,7 @@ impl Default for Case {
             agents: Agents::new(false),
             sources: Sources::default(),
             targets: Targets::default(),
+            hunt: Hunt::default(),
         }
     }
 }
@@ -46,6 +50,7 @@ impl Aggregate for Case {
         self.agents.add(event);
         self.sources.add(event);
         self.targets.add(event);
+        self.hunt.add(event);
     }
 
     fn merge(&mut self, later: Case) {
@@ -54,5 +59,6 @@ impl Aggregate for Case {
         self.agents.merge(later.agents);
         self.sources.merge(later.sources);
         self.targets.merge(later.targets);
+        self.hunt.merge(later.hunt);
     }
 }

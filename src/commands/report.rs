@@ -9,6 +9,7 @@ use clap::Args;
 use crate::aggregate::case::Case;
 use crate::cli::{Common, parse_time};
 use crate::commands::{Global, exit_code, read};
+use crate::detect::params::Settings;
 use crate::error::Error;
 use crate::report::document::{CaseHeader, Document, LAYOUT_VERSION};
 use crate::report::{FormatName, Output, html};
@@ -19,9 +20,10 @@ use crate::time::Timestamp;
 /// Sections: the case (when, which authsift, the command line, and per input its shape, size,
 /// SHA-256, events, skipped records, duplicates and time range: the chain of custody); the
 /// headline figures; a chart of failures, denials and basic-auth failures over time (UTC);
-/// the basic-auth user agents; the top source IPs by failures (ASN, organisation, country,
-/// proxy) and the top targeted users; and coverage: the time each input covers, gaps between
-/// inputs, overlaps and duplicates removed.
+/// the basic-auth user agents; the findings of every `authsift hunt` detection with their
+/// evidence; the top source IPs by failures (ASN, organisation, country, proxy) and the top
+/// targeted users; and coverage: the time each input covers, gaps between inputs, overlaps and
+/// duplicates removed. Windows of medium, high and critical findings are shaded on the chart.
 ///
 /// The file holds no link to anything outside it: styles, chart and the small script that
 /// sorts tables (click a header) are inline, and the page forbids itself any fetch. Text from
@@ -29,7 +31,8 @@ use crate::time::Timestamp;
 /// time, which --now pins.
 ///
 /// --format json (or -o FILE.json) writes the same sections as a JSON document:
-/// {"case","inputs","headline","timeline","basic_auth_agents","top_ips","top_users","coverage"}.
+/// {"case","inputs","headline","timeline","basic_auth_agents","findings","top_ips","top_users",
+/// "coverage"}.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -38,6 +41,11 @@ pub struct ReportArgs {
     /// Rows in the tables of top source IPs and top targeted users.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
+
+    /// Change a detection threshold, as for `authsift hunt` (repeatable; `authsift hunt
+    /// --list` shows them).
+    #[arg(long = "set", value_name = "ID.PARAM=VALUE")]
+    pub set: Vec<String>,
 
     /// The creation time to record instead of the current time (RFC 3339), for reports that
     /// must compare byte for byte.
@@ -55,6 +63,10 @@ pub fn run(args: &ReportArgs, global: Global) -> Result<ExitCode, Error> {
             ));
         }
     };
+    let mut settings = Settings::default();
+    for assignment in &args.set {
+        settings.apply(assignment).map_err(Error::Usage)?;
+    }
     let created = args.now.unwrap_or_else(now);
     let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, true, Case::default)?;
@@ -68,7 +80,7 @@ pub fn run(args: &ReportArgs, global: Global) -> Result<ExitCode, Error> {
         filter: args.common.filter.clone(),
     };
     let code = exit_code(&run.files);
-    let document = Document::new(run.aggregate, run.files, header, args.top);
+    let document = Document::new(run.aggregate, run.files, header, args.top, &settings);
     if as_json {
         output.json(&document)?;
     } else {

@@ -8,6 +8,8 @@ use crate::aggregate::agents::AgentRow;
 use crate::aggregate::case::{Case, FINEST_BUCKET_MS};
 use crate::aggregate::coverage::Coverage;
 use crate::aggregate::timeline::TimelineRow;
+use crate::detect::params::Settings;
+use crate::detect::{Finding, Severity, hunt};
 use crate::pipeline::FileReport;
 use crate::time::Timestamp;
 
@@ -34,6 +36,8 @@ pub struct Document {
     pub timeline: TimelineSection,
     /// User agents of legacy (basic-auth) events, as `authsift agents` lists them.
     pub basic_auth_agents: Vec<AgentRow>,
+    /// The findings of `authsift hunt`, in its order: by window start, then severity.
+    pub findings: Vec<Finding>,
     pub top_ips: Vec<SourceRow>,
     pub top_users: Vec<TargetRow>,
     pub coverage: Coverage,
@@ -65,7 +69,50 @@ pub struct Headline {
     pub legacy: Legacy,
     pub users: usize,
     pub ips: usize,
+    /// The users a `success-after-failures` finding names: likely compromised.
+    pub successes_after_attacks: Vec<String>,
+    pub findings_by_severity: BySeverity,
 }
+
+/// Findings per severity, most severe first.
+#[derive(Debug, Default, Serialize)]
+pub struct BySeverity {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub informational: usize,
+}
+
+impl BySeverity {
+    fn of(findings: &[Finding]) -> BySeverity {
+        let mut counts = BySeverity::default();
+        for finding in findings {
+            *match finding.severity {
+                Severity::Critical => &mut counts.critical,
+                Severity::High => &mut counts.high,
+                Severity::Medium => &mut counts.medium,
+                Severity::Low => &mut counts.low,
+                Severity::Informational => &mut counts.informational,
+            } += 1;
+        }
+        counts
+    }
+
+    /// `(severity, findings)`, most severe first.
+    pub fn iter(&self) -> [(Severity, usize); 5] {
+        [
+            (Severity::Critical, self.critical),
+            (Severity::High, self.high),
+            (Severity::Medium, self.medium),
+            (Severity::Low, self.low),
+            (Severity::Informational, self.informational),
+        ]
+    }
+}
+
+/// The detection whose findings are the likely compromises the headline counts.
+const COMPROMISE: &str = "success-after-failures";
 
 #[derive(Debug, Serialize)]
 pub struct Legacy {
@@ -115,8 +162,23 @@ pub struct TargetRow {
 }
 
 impl Document {
-    /// The report of a run: `top` rows in the IP and user tables.
-    pub fn new(case: Case, files: Vec<FileReport>, header: CaseHeader, top: usize) -> Document {
+    /// The report of a run: `top` rows in the IP and user tables, findings by the detections
+    /// with `settings`. Typed passwords stay masked: a report is handed on.
+    pub fn new(
+        case: Case,
+        files: Vec<FileReport>,
+        header: CaseHeader,
+        top: usize,
+        settings: &Settings,
+    ) -> Document {
+        let findings = hunt(&case.hunt.into_records(), settings, false);
+        let mut compromised: Vec<String> = findings
+            .iter()
+            .filter(|f| f.detection == COMPROMISE)
+            .flat_map(|f| f.users.iter().cloned())
+            .collect();
+        compromised.sort();
+        compromised.dedup();
         let summary = case.summary;
         let outcome = |name: &str| summary.outcomes.get(name).copied().unwrap_or(0);
         let headline = Headline {
@@ -132,6 +194,8 @@ impl Document {
             },
             users: summary.users.len(),
             ips: summary.ips.len(),
+            successes_after_attacks: compromised,
+            findings_by_severity: BySeverity::of(&findings),
         };
         let timeline = match summary.range {
             Some((first, last)) => {
@@ -187,6 +251,7 @@ impl Document {
             headline,
             timeline,
             basic_auth_agents: case.agents.rows(),
+            findings,
             top_ips,
             top_users,
         }

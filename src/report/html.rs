@@ -9,8 +9,9 @@
 use std::fmt::Write;
 
 use crate::aggregate::coverage::Coverage;
+use crate::detect::{Finding, Severity};
 use crate::report::document::{Document, Headline};
-use crate::report::svg::{Bar, Chart};
+use crate::report::svg::{Bar, Chart, Mark};
 use crate::time::Timestamp;
 
 /// Forbids the page every fetch: no script, style, image, font or frame from anywhere but the
@@ -46,6 +47,7 @@ pub fn render(document: &Document) -> String {
     headline_section(&mut page, headline);
     timeline_section(&mut page, document);
     agents_section(&mut page, document);
+    findings_section(&mut page, document);
     sources_section(&mut page, document);
     targets_section(&mut page, document);
     coverage_section(&mut page, &document.coverage);
@@ -68,7 +70,7 @@ fn masthead(page: &mut String, document: &Document, range: &str) {
         "<header class=\"masthead\">\n<div class=\"kicker\">authsift · Okta System Log \
          forensic report</div>\n<h1>Identity attack report</h1>\n<p class=\"lede\">{} · {} · \
          {} · all times UTC</p>\n<nav class=\"toc\"><a href=\"#case\">Case</a> <a href=\"#headline\">Headline</a> \
-         <a href=\"#timeline\">Timeline</a> <a href=\"#agents\">Basic-auth clients</a> \
+         <a href=\"#timeline\">Timeline</a> <a href=\"#agents\">Basic-auth clients</a> <a href=\"#findings\">Findings</a> \
          <a href=\"#sources\">Source IPs</a> <a href=\"#targets\">Targeted users</a> \
          <a href=\"#coverage\">Coverage</a></nav>\n</header>\n",
         escape(range),
@@ -210,6 +212,44 @@ fn headline_section(page: &mut String, headline: &Headline) {
         ),
         if legacy.events > 0 { "warn" } else { "" },
     );
+    let compromised = &headline.successes_after_attacks;
+    let named: Vec<&str> = compromised.iter().take(3).map(String::as_str).collect();
+    card(
+        page,
+        "Successes after attacks",
+        &group(compromised.len() as u64),
+        &match compromised.len() {
+            0 => "no success-after-failures finding".to_string(),
+            n if n > named.len() => format!("{} and {} more", named.join(", "), n - named.len()),
+            _ => named.join(", "),
+        },
+        if compromised.is_empty() { "" } else { "alert" },
+    );
+    let by_severity = &headline.findings_by_severity;
+    let total: usize = by_severity.iter().iter().map(|(_, n)| n).sum();
+    let breakdown: Vec<String> = by_severity
+        .iter()
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(severity, n)| format!("{n} {}", severity.as_str()))
+        .collect();
+    card(
+        page,
+        "Findings",
+        &group(total as u64),
+        &if breakdown.is_empty() {
+            "no detection fired".to_string()
+        } else {
+            breakdown.join(" · ")
+        },
+        if by_severity.critical + by_severity.high > 0 {
+            "alert"
+        } else if total > 0 {
+            "warn"
+        } else {
+            ""
+        },
+    );
     card(
         page,
         "Users and source IPs",
@@ -247,11 +287,12 @@ fn timeline_section(page: &mut String, document: &Document) {
             legacy_failures: row.legacy_failures,
         })
         .collect();
+    let marks = finding_marks(&document.findings);
     let chart = Chart {
         bars: &bars,
         bucket_ms: timeline.bucket_seconds * 1000,
         bucket_name: timeline.bucket,
-        marks: &[],
+        marks: &marks,
     }
     .render();
     let busiest = timeline
@@ -278,8 +319,8 @@ fn timeline_section(page: &mut String, document: &Document) {
         page,
         "<section id=\"timeline\">\n<h2>3 Failure timeline</h2>\n<figure class=\"chart\">\n\
          {chart}<figcaption>Failures (outcome FAILURE) and denials (DENY) per {} in UTC, from \
-         the first event to the last; hatched, those through legacy (basic) authentication.{}\
-         </figcaption>\n</figure>\n</section>\n",
+         the first event to the last; hatched, those through legacy (basic) authentication; shaded and numbered, the windows of \
+         medium, high and critical findings (section 5).{}</figcaption>\n</figure>\n</section>\n",
         escape(timeline.bucket),
         escape(&busiest)
     );
@@ -333,9 +374,189 @@ fn agents_section(page: &mut String, document: &Document) {
     page.push_str("</section>\n");
 }
 
+fn findings_section(page: &mut String, document: &Document) {
+    page.push_str(
+        "<section id=\"findings\">\n<h2>5 Findings</h2>\n<p class=\"note\">What the built-in \
+         detections of <code>authsift hunt</code> found, by window start, the most severe \
+         first. A window runs from a finding's first evidence event to its last; the evidence \
+         events are listed by uuid below the table, to look up with <code>authsift search \
+         --filter 'uuid eq \"…\"'</code>. Windows of medium, high and critical findings are \
+         shaded on the chart.</p>\n",
+    );
+    let rows = document
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, finding)| {
+            let number = i + 1;
+            let mut about = format!(
+                "<strong>{}</strong><div>{}</div><div class=\"sub\"><span class=\"mono\">{}\
+                 </span> · {} <span class=\"mono\">{}</span></div>",
+                escape(finding.title),
+                escape(&finding.details),
+                escape(finding.detection),
+                escape(finding.key.kind),
+                escape(&finding.key.value),
+            );
+            if let Some(credit) = finding.credit {
+                let _ = write!(about, "<div class=\"sub\">after {}</div>", escape(credit));
+            }
+            let figures: String = finding
+                .counts
+                .iter()
+                .map(|(name, value)| {
+                    format!(
+                        "<div class=\"nowrap\">{} {}</div>",
+                        escape(&name.replace('_', " ")),
+                        group(*value)
+                    )
+                })
+                .collect();
+            vec![
+                Cell {
+                    html: format!("F{number}"),
+                    sort: Some(number.to_string()),
+                },
+                Cell {
+                    html: severity_badge(finding.severity),
+                    sort: Some((finding.severity as u8).to_string()),
+                },
+                Cell::html(about),
+                Cell {
+                    html: format!(
+                        "<span class=\"nowrap\">{}</span><br><span class=\"nowrap\">{}</span>\
+                         <div class=\"sub\">{}</div>",
+                        time(finding.start),
+                        time(finding.end),
+                        duration(finding.end.0 - finding.start.0)
+                    ),
+                    sort: Some(finding.start.to_string()),
+                },
+                Cell::html(figures),
+                Cell::html(format!(
+                    "{}{}",
+                    list(&finding.users, "user"),
+                    list(&finding.ips, "IP")
+                )),
+                Cell {
+                    html: format!(
+                        "<a href=\"#evidence-f{number}\">{}</a>",
+                        escape(&plural(finding.evidence.len() as u64, "event"))
+                    ),
+                    sort: Some(finding.evidence.len().to_string()),
+                },
+            ]
+        })
+        .collect();
+    table(
+        page,
+        "findings",
+        &[
+            Column::ranked("#"),
+            Column::ranked("Severity"),
+            Column::text("Finding"),
+            Column::text("Window"),
+            Column::text("Figures"),
+            Column::text("Users and IPs"),
+            Column::ranked("Evidence"),
+        ],
+        rows,
+        "no findings",
+    );
+    if !document.findings.is_empty() {
+        page.push_str("<h3>Evidence</h3>\n<div class=\"evidence\">\n");
+        for (i, finding) in document.findings.iter().enumerate() {
+            let _ = write!(
+                page,
+                "<div class=\"evidence-item\" id=\"evidence-f{}\"><div><strong>F{}</strong> \
+                 <span class=\"mono\">{}</span> · {} <span class=\"mono\">{}</span> · {}</div>\
+                 <ol class=\"uuids\">",
+                i + 1,
+                i + 1,
+                escape(finding.detection),
+                escape(finding.key.kind),
+                escape(&finding.key.value),
+                escape(&plural(finding.evidence.len() as u64, "event")),
+            );
+            for uuid in &finding.evidence {
+                let _ = write!(page, "<li>{}</li>", escape(uuid));
+            }
+            page.push_str("</ol></div>\n");
+        }
+        page.push_str("</div>\n");
+    }
+    page.push_str("</section>\n");
+}
+
+/// Up to [`LIST_SHOWN`] items, one a line, then how many more: the evidence section and the
+/// JSON document have them all.
+fn list(items: &[String], noun: &str) -> String {
+    let mut html: String = items
+        .iter()
+        .take(LIST_SHOWN)
+        .map(|item| format!("<div class=\"mono nowrap\">{}</div>", escape(item)))
+        .collect();
+    if items.len() > LIST_SHOWN {
+        let _ = write!(
+            html,
+            "<div class=\"sub\">and {} more</div>",
+            escape(&plural((items.len() - LIST_SHOWN) as u64, noun))
+        );
+    }
+    html
+}
+
+/// Items of a list shown in a table cell.
+const LIST_SHOWN: usize = 3;
+
+fn severity_badge(severity: Severity) -> String {
+    format!(
+        "<span class=\"sev sev-{0}\">{0}</span>",
+        escape(severity.as_str())
+    )
+}
+
+/// The colour of a severity, on the chart as in the badges; darker for the more severe, so
+/// that greyscale prints keep the order.
+fn severity_colour(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "#7a1212",
+        Severity::High => "#c92a2a",
+        Severity::Medium => "#e67700",
+        Severity::Low => "#f2c94c",
+        Severity::Informational => "#ced4da",
+    }
+}
+
+/// The windows of medium, high and critical findings, for the chart; low and informational
+/// ones (such as every mail client's basic-auth sign-ins) would cover it.
+fn finding_marks(findings: &[Finding]) -> Vec<Mark> {
+    findings
+        .iter()
+        .enumerate()
+        .filter(|(_, finding)| finding.severity >= Severity::Medium)
+        .map(|(i, finding)| Mark {
+            number: i + 1,
+            title: format!(
+                "F{} {}: {} ({}, {} to {} UTC)",
+                i + 1,
+                finding.severity.as_str(),
+                finding.title,
+                finding.key.value,
+                minute(finding.start),
+                minute(finding.end)
+            ),
+            start: finding.start,
+            end: finding.end,
+            colour: severity_colour(finding.severity),
+            weight: finding.severity as u8,
+        })
+        .collect()
+}
+
 fn sources_section(page: &mut String, document: &Document) {
     page.push_str(
-        "<section id=\"sources\">\n<h2>5 Top source IPs</h2>\n<p class=\"note\">The client \
+        "<section id=\"sources\">\n<h2>6 Top source IPs</h2>\n<p class=\"note\">The client \
          IPs with the most failures (FAILURE and DENY). Users counts the distinct users they \
          failed for; successes and events count all their events. ASN, organisation and \
          country are Okta's, from the address's earliest event that has them; proxy: Okta \
@@ -388,7 +609,7 @@ fn sources_section(page: &mut String, document: &Document) {
 
 fn targets_section(page: &mut String, document: &Document) {
     page.push_str(
-        "<section id=\"targets\">\n<h2>6 Top targeted users</h2>\n<p class=\"note\">The users \
+        "<section id=\"targets\">\n<h2>7 Top targeted users</h2>\n<p class=\"note\">The users \
          (actor.alternateId, lower case) with the most failures (FAILURE and DENY), how many \
          of them through basic auth, and from how many IPs.</p>\n",
     );
@@ -424,7 +645,7 @@ fn targets_section(page: &mut String, document: &Document) {
 }
 
 fn coverage_section(page: &mut String, coverage: &Coverage) {
-    page.push_str("<section id=\"coverage\">\n<h2>7 Coverage</h2>\n");
+    page.push_str("<section id=\"coverage\">\n<h2>8 Coverage</h2>\n");
     let span = match (coverage.first, coverage.last) {
         (Some(first), Some(last)) => format!(
             "The inputs cover {} to {} UTC ({}).",
@@ -550,10 +771,12 @@ fn coverage_section(page: &mut String, coverage: &Coverage) {
     page.push_str("</section>\n");
 }
 
-/// A table column: its heading, and whether it holds numbers (right-aligned, sorted by value).
+/// A table column: its heading, whether it holds numbers (right-aligned), and whether it
+/// sorts by value rather than by text.
 struct Column {
     title: &'static str,
     numeric: bool,
+    by_value: bool,
 }
 
 impl Column {
@@ -561,6 +784,7 @@ impl Column {
         Column {
             title,
             numeric: false,
+            by_value: false,
         }
     }
 
@@ -568,6 +792,16 @@ impl Column {
         Column {
             title,
             numeric: true,
+            by_value: true,
+        }
+    }
+
+    /// Left-aligned, sorted by the number each cell carries, such as a severity's rank.
+    fn ranked(title: &'static str) -> Column {
+        Column {
+            title,
+            numeric: false,
+            by_value: true,
         }
     }
 }
@@ -652,10 +886,10 @@ fn table(page: &mut String, id: &str, columns: &[Column], rows: Vec<Vec<Cell>>, 
         escape(id)
     );
     for column in columns {
-        let class = if column.numeric {
-            " class=\"num\" data-type=\"number\""
-        } else {
-            ""
+        let class = match (column.numeric, column.by_value) {
+            (true, _) => " class=\"num\" data-type=\"number\"",
+            (false, true) => " data-type=\"number\"",
+            (false, false) => "",
         };
         let _ = write!(page, "<th{class}>{}</th>", escape(column.title));
     }

@@ -21,17 +21,30 @@ pub struct Bar {
     pub legacy_failures: u64,
 }
 
-/// A time window to shade, such as a finding's.
+/// A time window to shade: a finding's, numbered as in the findings table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mark {
-    /// A short label drawn above the plot, such as `F3`.
-    pub label: String,
+    /// Drawn above the plot as `F3`; windows too close to label apart share one label, such
+    /// as `F3–F6`.
+    pub number: usize,
     /// The tooltip.
     pub title: String,
     pub start: Timestamp,
     pub end: Timestamp,
     /// A CSS colour for the shading and the label.
     pub colour: &'static str,
+    /// How much the mark matters: a shared label takes the colour of the weightiest.
+    pub weight: u8,
+}
+
+/// One label above the plot, for one or more marks.
+#[derive(Debug, PartialEq)]
+struct Label {
+    text: String,
+    title: String,
+    colour: &'static str,
+    left: f64,
+    row: usize,
 }
 
 /// A chart of `bars`, each `bucket_ms` wide and called `bucket_name` (`hour`, `5 minutes`).
@@ -48,6 +61,8 @@ const PLOT_RIGHT: f64 = WIDTH - 16.0;
 const PLOT_HEIGHT: f64 = 220.0;
 /// Rows of mark labels above the plot; labels that fit in none overlap in the last.
 const MARK_ROWS: usize = 3;
+/// Marks whose windows start closer than this (in chart units) share a label.
+const LABEL_GROUPING: f64 = 24.0;
 const MARK_ROW_HEIGHT: f64 = 18.0;
 /// Space under the plot: two lines of tick labels, the axis caption and the legend.
 const BELOW_PLOT: f64 = 84.0;
@@ -84,8 +99,8 @@ const MAX_TICKS: i64 = 9;
 impl Chart<'_> {
     /// A standalone SVG document (also valid inline in HTML), ending in a newline.
     pub fn render(&self) -> String {
-        let label_rows = self.place_labels();
-        let rows_used = label_rows.iter().map(|(row, _)| row + 1).max().unwrap_or(0);
+        let labels = self.labels();
+        let rows_used = labels.iter().map(|label| label.row + 1).max().unwrap_or(0);
         let plot_top = 12.0 + rows_used as f64 * MARK_ROW_HEIGHT;
         let plot_bottom = plot_top + PLOT_HEIGHT;
         let height = plot_bottom + BELOW_PLOT;
@@ -245,48 +260,76 @@ impl Chart<'_> {
         self.legend(&mut svg, plot_bottom + 70.0);
 
         // Window labels, on top of everything.
-        for (mark, (row, left)) in self.marks.iter().zip(&label_rows) {
-            let top = 6.0 + *row as f64 * MARK_ROW_HEIGHT;
-            let width = label_width(&mark.label);
+        for label in &labels {
+            let top = 6.0 + label.row as f64 * MARK_ROW_HEIGHT;
+            let width = label_width(&label.text);
             let _ = writeln!(
                 svg,
                 "<g><title>{title}</title><line x1=\"{left:.1}\" x2=\"{left:.1}\" \
                  y1=\"{0:.1}\" y2=\"{plot_top:.1}\" stroke=\"{colour}\"/><rect x=\"{left:.1}\" \
                  y=\"{top:.1}\" width=\"{width:.1}\" height=\"14\" rx=\"3\" fill=\"{colour}\"/>\
                  <text x=\"{1:.1}\" y=\"{2:.1}\" text-anchor=\"middle\" fill=\"#ffffff\" \
-                 font-weight=\"700\">{label}</text></g>",
+                 font-weight=\"700\">{text}</text></g>",
                 top + 14.0,
-                left + width / 2.0,
+                label.left + width / 2.0,
                 top + 11.0,
-                title = escape(&mark.title),
-                colour = mark.colour,
-                label = escape(&mark.label),
+                left = label.left,
+                title = escape(&label.title),
+                colour = label.colour,
+                text = escape(&label.text),
             );
         }
         svg.push_str("</svg>\n");
         svg
     }
 
-    /// Each mark's label row and left edge: the first row where it clears the label before.
-    fn place_labels(&self) -> Vec<(usize, f64)> {
+    /// The labels above the plot: marks, in order of start, grouped while they start within
+    /// [`LABEL_GROUPING`] of the group's first; each group in the first row where it clears
+    /// the label before it.
+    fn labels(&self) -> Vec<Label> {
         let (Some(first), Some(last)) = (self.bars.first(), self.bars.last()) else {
             return Vec::new();
         };
         let span = (first.start.0, last.start.0 + self.bucket_ms);
+        let x = |t: Timestamp| {
+            let fraction = (t.0 - span.0) as f64 / (span.1 - span.0).max(1) as f64;
+            PLOT_LEFT + fraction.clamp(0.0, 1.0) * (PLOT_RIGHT - PLOT_LEFT)
+        };
+        let mut marks: Vec<&Mark> = self.marks.iter().collect();
+        marks.sort_by_key(|mark| (mark.start, mark.number));
+        let mut groups: Vec<Vec<&Mark>> = Vec::new();
+        for mark in marks {
+            match groups.last_mut() {
+                Some(group) if x(mark.start) - x(group[0].start) < LABEL_GROUPING => {
+                    group.push(mark)
+                }
+                _ => groups.push(vec![mark]),
+            }
+        }
         let mut row_ends = [f64::MIN; MARK_ROWS];
-        self.marks
-            .iter()
-            .map(|mark| {
-                let fraction = (mark.start.0 - span.0) as f64 / (span.1 - span.0).max(1) as f64;
-                let width = label_width(&mark.label);
-                let left = (PLOT_LEFT + fraction.clamp(0.0, 1.0) * (PLOT_RIGHT - PLOT_LEFT))
-                    .min(PLOT_RIGHT - width);
+        groups
+            .into_iter()
+            .map(|group| {
+                let text = numbers_text(group.iter().map(|mark| mark.number));
+                let width = label_width(&text);
+                let left = x(group[0].start).min(PLOT_RIGHT - width);
                 let row = row_ends
                     .iter()
                     .position(|end| left >= end + 3.0)
                     .unwrap_or(MARK_ROWS - 1);
                 row_ends[row] = left + width;
-                (row, left)
+                let weightiest = group.iter().max_by_key(|mark| mark.weight);
+                Label {
+                    title: group
+                        .iter()
+                        .map(|mark| mark.title.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    colour: weightiest.map_or(AXIS_COLOUR, |mark| mark.colour),
+                    text,
+                    left,
+                    row,
+                }
             })
             .collect()
     }
@@ -365,6 +408,23 @@ fn bar_text(bar: &Bar) -> String {
     parts.join(", ")
 }
 
+/// `F3`, `F3–F6` for a run of numbers, `F3, F5` otherwise.
+fn numbers_text(numbers: impl Iterator<Item = usize>) -> String {
+    let mut numbers: Vec<usize> = numbers.collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    match numbers.as_slice() {
+        [] => String::new(),
+        [only] => format!("F{only}"),
+        [first, .., last] if last - first + 1 == numbers.len() => format!("F{first}–F{last}"),
+        _ => numbers
+            .iter()
+            .map(|n| format!("F{n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// `1 failure`, `3 failures`.
 pub fn count(n: u64, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
@@ -421,8 +481,8 @@ mod tests {
     }
 
     #[test]
-    fn labels_of_close_windows_go_to_separate_rows() {
-        let bars: Vec<Bar> = (0..10)
+    fn close_windows_share_a_label_and_labels_that_collide_take_another_row() {
+        let bars: Vec<Bar> = (0..100)
             .map(|i| Bar {
                 start: Timestamp(i * 60_000),
                 failures: 1,
@@ -430,21 +490,41 @@ mod tests {
                 legacy_failures: 0,
             })
             .collect();
-        let mark = |label: &str, start: i64| Mark {
-            label: label.into(),
-            title: String::new(),
-            start: Timestamp(start),
-            end: Timestamp(start),
-            colour: "#000",
+        let mark = |number: usize, minute: i64, weight: u8| Mark {
+            number,
+            title: format!("finding {number}"),
+            start: Timestamp(minute * 60_000),
+            end: Timestamp(minute * 60_000),
+            colour: if weight > 1 { "red" } else { "grey" },
+            weight,
         };
-        let marks = [mark("F1", 0), mark("F2", 1000), mark("F3", 300_000)];
+        // A minute is 9.28 units wide: F1 and F2 share a label, F3 collides with it, F4 and
+        // F6 share one far off.
+        let marks = [
+            mark(2, 1, 2),
+            mark(1, 0, 1),
+            mark(3, 4, 1),
+            mark(4, 30, 1),
+            mark(6, 31, 1),
+        ];
         let chart = Chart {
             bars: &bars,
             bucket_ms: 60_000,
             bucket_name: "minute",
             marks: &marks,
         };
-        let rows: Vec<usize> = chart.place_labels().iter().map(|(row, _)| *row).collect();
-        assert_eq!(rows, [0, 1, 0]);
+        let labels: Vec<(String, usize, &str)> = chart
+            .labels()
+            .into_iter()
+            .map(|label| (label.text, label.row, label.colour))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("F1–F2".to_string(), 0, "red"),
+                ("F3".to_string(), 1, "grey"),
+                ("F4, F6".to_string(), 0, "grey"),
+            ]
+        );
     }
 }
