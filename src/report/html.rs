@@ -44,7 +44,7 @@ pub fn render(document: &Document) -> String {
     );
     masthead(&mut page, document, &range);
     case_section(&mut page, document);
-    headline_section(&mut page, headline);
+    headline_section(&mut page, headline, &document.findings);
     timeline_section(&mut page, document);
     agents_section(&mut page, document);
     findings_section(&mut page, document);
@@ -174,13 +174,13 @@ fn case_section(page: &mut String, document: &Document) {
     page.push_str("</section>\n");
 }
 
-fn headline_section(page: &mut String, headline: &Headline) {
+fn headline_section(page: &mut String, headline: &Headline, findings: &[Finding]) {
     page.push_str("<section id=\"headline\">\n<h2>2 Headline</h2>\n<div class=\"cards\">\n");
     let span = match (headline.first, headline.last) {
         (Some(first), Some(last)) => format!(
-            "{} to {} UTC ({})",
-            time(first),
-            time(last),
+            "{} to {} ({})",
+            minute(first),
+            minute(last),
             duration(last.0 - first.0)
         ),
         _ => "no events".into(),
@@ -261,7 +261,38 @@ fn headline_section(page: &mut String, headline: &Headline) {
         "distinct actor.alternateId / client.ipAddress",
         "",
     );
-    page.push_str("</div>\n</section>\n");
+    page.push_str("</div>\n");
+    key_findings(page, findings);
+    page.push_str("</section>\n");
+}
+
+/// The critical and high findings in a sentence each: what a reader must know first.
+fn key_findings(page: &mut String, findings: &[Finding]) {
+    let key: Vec<(usize, &Finding)> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, finding)| finding.severity >= Severity::High)
+        .collect();
+    if key.is_empty() {
+        return;
+    }
+    page.push_str("<h3>Critical and high findings</h3>\n<ul class=\"key-findings\">\n");
+    let mut ordered = key;
+    ordered.sort_by_key(|(i, finding)| (std::cmp::Reverse(finding.severity), *i));
+    for (i, finding) in ordered {
+        let _ = writeln!(
+            page,
+            "<li>{} <strong>F{}</strong> {} <span class=\"sub\">({} <span class=\"mono\">{}\
+             </span>, from {} UTC)</span></li>",
+            severity_badge(finding.severity),
+            i + 1,
+            escape(finding.title),
+            escape(finding.key.kind),
+            escape(&finding.key.value),
+            minute(finding.start),
+        );
+    }
+    page.push_str("</ul>\n");
 }
 
 fn card(page: &mut String, label: &str, value: &str, sub: &str, class: &str) {

@@ -240,9 +240,11 @@ impl Chart<'_> {
                 plot_bottom + 16.0
             );
             if date != previous_date {
+                // A date is about 62 units wide: near the right edge it ends at the tick.
+                let anchor = if at + 34.0 > WIDTH { "end" } else { "middle" };
                 let _ = write!(
                     svg,
-                    "<text x=\"{at:.1}\" y=\"{:.1}\" text-anchor=\"middle\" \
+                    "<text x=\"{at:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" \
                      fill=\"{AXIS_COLOUR}\" font-weight=\"600\">{date}</text>",
                     plot_bottom + 29.0
                 );
