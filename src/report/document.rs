@@ -112,7 +112,7 @@ impl BySeverity {
 }
 
 /// The detection whose findings are the likely compromises the headline counts.
-const COMPROMISE: &str = "success-after-failures";
+pub const COMPROMISE: &str = "success-after-failures";
 
 #[derive(Debug, Serialize)]
 pub struct Legacy {

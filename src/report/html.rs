@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use crate::aggregate::coverage::Coverage;
 use crate::detect::{Finding, Severity};
-use crate::report::document::{Document, Headline};
+use crate::report::document::{COMPROMISE, Document, Headline};
 use crate::report::svg::{Bar, Chart, Mark};
 use crate::time::Timestamp;
 
@@ -191,7 +191,7 @@ fn headline_section(page: &mut String, headline: &Headline, findings: &[Finding]
         "Failures",
         &group(headline.failures),
         &format!(
-            "outcome FAILURE; and {} (DENY)",
+            "outcome FAILURE, plus {} (DENY)",
             plural(headline.denied, "denial")
         ),
         if headline.failures + headline.denied > 0 {
@@ -213,15 +213,24 @@ fn headline_section(page: &mut String, headline: &Headline, findings: &[Finding]
         if legacy.events > 0 { "warn" } else { "" },
     );
     let compromised = &headline.successes_after_attacks;
-    let named: Vec<&str> = compromised.iter().take(3).map(String::as_str).collect();
+    let numbers: Vec<String> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, finding)| finding.detection == COMPROMISE)
+        .map(|(i, _)| format!("F{}", i + 1))
+        .collect();
     card(
         page,
         "Successes after attacks",
         &group(compromised.len() as u64),
-        &match compromised.len() {
-            0 => "no success-after-failures finding".to_string(),
-            n if n > named.len() => format!("{} and {} more", named.join(", "), n - named.len()),
-            _ => named.join(", "),
+        &match numbers.len() {
+            0 => "no sign-in after a credential attack".to_string(),
+            n if n > 4 => format!(
+                "accounts, in {} and {} more",
+                numbers[..3].join(", "),
+                n - 3
+            ),
+            _ => format!("accounts, in {}", numbers.join(", ")),
         },
         if compromised.is_empty() { "" } else { "alert" },
     );
