@@ -240,3 +240,36 @@ fn assert_no_fetch(html: &str) {
         }
     }
 }
+
+/// One forged event dated in year 1 must not make the chart millions of bars long.
+#[test]
+fn far_apart_events_keep_the_chart_within_300_bars() {
+    let events = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/shapes/events.ndjson"),
+    )
+    .unwrap();
+    let mut lines = events.lines();
+    let forged = format!(
+        "{}\n{}\n",
+        lines
+            .next()
+            .unwrap()
+            .replace("2024-05-01T13:00:00.123Z", "0001-01-01T00:00:00.000Z"),
+        lines
+            .next()
+            .unwrap()
+            .replace("2024-05-01T13:00:07.5Z", "9999-12-31T23:59:59.000Z"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("forged.ndjson");
+    std::fs::write(&input, forged).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "report",
+        "--format",
+        "json",
+        input.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert_eq!(json["timeline"]["bucket"], "12190 days");
+    assert!(json["timeline"]["rows"].as_array().unwrap().len() <= 300);
+}

@@ -24,7 +24,7 @@ const BUCKETS: [(i64, &str); 5] = [
     (3_600_000, "hour"),
     (86_400_000, "day"),
 ];
-/// Most bars the chart is drawn with, unless even day buckets give more.
+/// Most bars the chart is drawn with: past 300 days, buckets are as many days as it takes.
 const MOST_BARS: i64 = 300;
 
 #[derive(Debug, Serialize)]
@@ -124,8 +124,9 @@ pub struct Legacy {
 
 #[derive(Debug, Serialize)]
 pub struct TimelineSection {
-    /// The bucket width, chosen for the time range: about 50 to 300 bars.
-    pub bucket: &'static str,
+    /// The bucket width, chosen for the time range: at most 300 bars (`minute`, `5 minutes`,
+    /// `15 minutes`, `hour`, `day`, or `N days` past 300 days).
+    pub bucket: String,
     pub bucket_seconds: i64,
     /// Every bucket from the first event's to the last event's, zeros included.
     pub rows: Vec<TimelineRow>,
@@ -207,7 +208,7 @@ impl Document {
                 }
             }
             None => TimelineSection {
-                bucket: BUCKETS[0].1,
+                bucket: BUCKETS[0].1.to_string(),
                 bucket_seconds: FINEST_BUCKET_MS / 1000,
                 rows: Vec::new(),
             },
@@ -259,12 +260,19 @@ impl Document {
 }
 
 /// The narrowest bucket that draws the range from `first` to `last` in at most
-/// [`MOST_BARS`] bars; days when none does.
-fn bucket_for(first: Timestamp, last: Timestamp) -> (i64, &'static str) {
-    BUCKETS
-        .into_iter()
-        .find(|(width, _)| last.floor(*width).0 - first.floor(*width).0 < MOST_BARS * width)
-        .unwrap_or(BUCKETS[BUCKETS.len() - 1])
+/// [`MOST_BARS`] bars; past 300 days, whole days enough to stay within it, so that a forged
+/// event dated in year 1 cannot make the report millions of bars long.
+fn bucket_for(first: Timestamp, last: Timestamp) -> (i64, String) {
+    let fits = |width: i64| last.floor(width).0 - first.floor(width).0 < MOST_BARS * width;
+    if let Some((width, name)) = BUCKETS.into_iter().find(|(width, _)| fits(*width)) {
+        return (width, name.to_string());
+    }
+    let (day, _) = BUCKETS[BUCKETS.len() - 1];
+    let mut days = (last.0 - first.0) / day / MOST_BARS + 1;
+    while !fits(days * day) {
+        days += 1;
+    }
+    (days * day, format!("{days} days"))
 }
 
 #[cfg(test)]
@@ -275,6 +283,10 @@ mod tests {
     fn buckets_give_at_most_300_bars() {
         let at = |text: &str| Timestamp::parse(text).unwrap_or(Timestamp(0));
         let bucket = |from: &str, to: &str| bucket_for(at(from), at(to)).1;
+        let bars = |from: &str, to: &str| {
+            let (width, _) = bucket_for(at(from), at(to));
+            (at(to).floor(width).0 - at(from).floor(width).0) / width + 1
+        };
         assert_eq!(
             bucket("2024-05-01T00:00:00Z", "2024-05-01T04:59:59Z"),
             "minute"
@@ -301,7 +313,14 @@ mod tests {
         );
         assert_eq!(
             bucket("2020-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
-            "day"
+            "5 days"
         );
+        for (from, to) in [
+            ("2024-05-01T00:00:00Z", "2025-02-25T00:00:00Z"),
+            ("2020-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+            ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"),
+        ] {
+            assert!(bars(from, to) <= 300, "{from} {to}: {}", bars(from, to));
+        }
     }
 }

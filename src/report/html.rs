@@ -331,7 +331,7 @@ fn timeline_section(page: &mut String, document: &Document) {
     let chart = Chart {
         bars: &bars,
         bucket_ms: timeline.bucket_seconds * 1000,
-        bucket_name: timeline.bucket,
+        bucket_name: &timeline.bucket,
         marks: &marks,
     }
     .render();
@@ -361,7 +361,7 @@ fn timeline_section(page: &mut String, document: &Document) {
          {chart}<figcaption>Failures (outcome FAILURE) and denials (DENY) per {} in UTC, from \
          the first event to the last; hatched, those through legacy (basic) authentication; shaded and numbered, the windows of \
          medium, high and critical findings (section 5).{}</figcaption>\n</figure>\n</section>\n",
-        escape(timeline.bucket),
+        escape(&timeline.bucket),
         escape(&busiest)
     );
 }

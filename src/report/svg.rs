@@ -152,8 +152,7 @@ impl Chart<'_> {
         let y = |value: u64| -> f64 { plot_bottom - value as f64 / top as f64 * PLOT_HEIGHT };
 
         // Value grid and labels.
-        let mut value = 0;
-        while value <= top {
+        for value in (0..=top).step_by(usize::try_from(step).unwrap_or(usize::MAX)) {
             let _ = writeln!(
                 svg,
                 "<line x1=\"{PLOT_LEFT}\" x2=\"{PLOT_RIGHT}\" y1=\"{0:.1}\" y2=\"{0:.1}\" \
@@ -163,7 +162,6 @@ impl Chart<'_> {
                 PLOT_LEFT - 6.0,
                 y(value) + 4.0
             );
-            value += step;
         }
         let _ = writeln!(
             svg,
@@ -367,23 +365,27 @@ fn value_axis(max: u64) -> (u64, u64) {
     'search: for power in 0..19 {
         for factor in [1, 2, 5] {
             step = factor * 10u64.pow(power);
-            if step * 4 >= max {
+            if step.saturating_mul(4) >= max {
                 break 'search;
             }
         }
     }
-    (step, max.div_ceil(step).max(1) * step)
+    (step, max.div_ceil(step).max(1).saturating_mul(step))
 }
 
 /// Instants within `span` at multiples of the smallest interval that gives at most
-/// [`MAX_TICKS`] of them.
+/// [`MAX_TICKS`] of them (about as many on spans longer than [`TICK_MINUTES`] foresees).
 fn time_ticks((start, end): (Timestamp, Timestamp)) -> Vec<Timestamp> {
     let length = end.0 - start.0;
     let interval = TICK_MINUTES
         .iter()
         .map(|minutes| minutes * 60_000)
         .find(|interval| length / interval <= MAX_TICKS)
-        .unwrap_or(length.max(1));
+        .unwrap_or_else(|| {
+            // Longer than years: whole days, as many as it takes.
+            let day = 86_400_000;
+            (length / MAX_TICKS / day + 1) * day
+        });
     let mut ticks = Vec::new();
     let mut tick = Timestamp(start.0.div_euclid(interval) * interval);
     if tick < start {
@@ -447,6 +449,7 @@ mod tests {
         assert_eq!(value_axis(46), (20, 60));
         assert_eq!(value_axis(100), (50, 100));
         assert_eq!(value_axis(1234), (500, 1500));
+        assert_eq!(value_axis(u64::MAX).0, 5_000_000_000_000_000_000);
     }
 
     #[test]
