@@ -85,6 +85,13 @@ fn the_json_document_has_the_documented_sections() {
     assert_eq!(json["basic_auth_agents"].as_array().unwrap().len(), 8);
     assert_eq!(json["top_ips"][0]["ip"], "203.0.113.43");
     assert_eq!(json["top_ips"][0]["asn"], 14061);
+    // On the chart's axis: the spray hour is the 27th.
+    let spray = json["top_ips"][0]["failures_per_bucket"]
+        .as_array()
+        .unwrap();
+    assert_eq!(spray.len(), 96);
+    assert_eq!(spray[26], 46);
+    assert_eq!(spray.iter().filter_map(|n| n.as_u64()).sum::<u64>(), 46);
     assert_eq!(json["top_users"][0]["user"], "hiroshi.phillips@example.com");
     assert_eq!(json["coverage"]["duplicates"], 0);
 }
@@ -187,8 +194,9 @@ fn attacker_text_is_shown_as_text() {
         1,
         "only the report's own script"
     );
-    assert_eq!(html.matches("<svg").count(), 1);
-    assert_eq!(html.matches("</svg>").count(), 1);
+    // The chart and a sparkline per top IP and user (8 each).
+    assert_eq!(html.matches("<svg").count(), 1 + 8 + 8);
+    assert_eq!(html.matches("</svg>").count(), 1 + 8 + 8);
     assert_eq!(html.matches("<style").count(), 1);
     assert_eq!(
         html.matches("</table>").count(),

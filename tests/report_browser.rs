@@ -138,7 +138,8 @@ fn the_sample_report_in_a_browser() {
         dom.matches("title=\"Sort by this column\"").count(),
         9 + 9 + 7 + 11 + 6 + 6
     );
-    assert_eq!(dom.matches("<svg").count(), 1);
+    // The chart and a sparkline per top IP and user.
+    assert_eq!(dom.matches("<svg").count(), 1 + 10 + 10);
 
     let screenshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report.png");
     let _ = std::fs::remove_file(&screenshot);
@@ -168,7 +169,7 @@ fn hostile_log_text_builds_no_element_in_a_browser() {
     assert!(dom.contains("data-script-ok"));
     assert_eq!(dom.matches("<script").count(), 1);
     assert_eq!(dom.matches("<style").count(), 1);
-    assert_eq!(dom.matches("<svg").count(), 1);
+    assert_eq!(dom.matches("<svg").count(), 1 + 8 + 8);
     assert!(!dom.contains("<img"));
     assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert_eq!(rows(&dom, "top-ips"), 8);

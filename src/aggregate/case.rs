@@ -1,13 +1,13 @@
 //! Everything the case report needs, folded in one pass so that the inputs are read once: the
 //! summary, the failure timeline (per minute, regrouped once the time range is known), the
-//! basic-auth user agents, the top source IPs and targeted users, and the records the
-//! detections of `authsift hunt` run on.
+//! basic-auth user agents, the top source IPs and targeted users with their failures over
+//! time, and the records the detections of `authsift hunt` run on.
 
 use crate::aggregate::agents::Agents;
 use crate::aggregate::sources::Sources;
 use crate::aggregate::summary::Summary;
 use crate::aggregate::targets::Targets;
-use crate::aggregate::timeline::{Timeline, TimelineConfig};
+use crate::aggregate::timeline::{GroupBy, Timeline, TimelineConfig};
 use crate::detect::records::Hunt;
 use crate::event::Event;
 use crate::pipeline::Aggregate;
@@ -19,6 +19,9 @@ pub const FINEST_BUCKET_MS: i64 = 60_000;
 pub struct Case {
     pub summary: Summary,
     pub timeline: Timeline,
+    /// The timeline per client IP and per user, for the top ones' small charts.
+    pub ip_timeline: Timeline,
+    pub user_timeline: Timeline,
     /// User agents of legacy (basic-auth) events.
     pub agents: Agents,
     pub sources: Sources,
@@ -28,13 +31,18 @@ pub struct Case {
 
 impl Default for Case {
     fn default() -> Case {
-        Case {
-            summary: Summary::default(),
-            timeline: Timeline::new(TimelineConfig {
+        let timeline = |by| {
+            Timeline::new(TimelineConfig {
                 bucket_ms: FINEST_BUCKET_MS,
                 legacy_only: false,
-                by: None,
-            }),
+                by,
+            })
+        };
+        Case {
+            summary: Summary::default(),
+            timeline: timeline(None),
+            ip_timeline: timeline(Some(GroupBy::Ip)),
+            user_timeline: timeline(Some(GroupBy::User)),
             agents: Agents::new(false),
             sources: Sources::default(),
             targets: Targets::default(),
@@ -47,6 +55,8 @@ impl Aggregate for Case {
     fn add(&mut self, event: &Event<'_>) {
         self.summary.add(event);
         self.timeline.add(event);
+        self.ip_timeline.add(event);
+        self.user_timeline.add(event);
         self.agents.add(event);
         self.sources.add(event);
         self.targets.add(event);
@@ -56,6 +66,8 @@ impl Aggregate for Case {
     fn merge(&mut self, later: Case) {
         self.summary.merge(later.summary);
         self.timeline.merge(later.timeline);
+        self.ip_timeline.merge(later.ip_timeline);
+        self.user_timeline.merge(later.user_timeline);
         self.agents.merge(later.agents);
         self.sources.merge(later.sources);
         self.targets.merge(later.targets);

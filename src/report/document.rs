@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::aggregate::agents::AgentRow;
 use crate::aggregate::case::{Case, FINEST_BUCKET_MS};
 use crate::aggregate::coverage::Coverage;
-use crate::aggregate::timeline::TimelineRow;
+use crate::aggregate::timeline::{Timeline, TimelineRow};
 use crate::detect::params::Settings;
 use crate::detect::{Finding, Severity, hunt};
 use crate::pipeline::FileReport;
@@ -148,6 +148,8 @@ pub struct SourceRow {
     pub proxy: bool,
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
+    /// Failures per bucket of `timeline`, bucket by bucket.
+    pub failures_per_bucket: Vec<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -160,6 +162,8 @@ pub struct TargetRow {
     pub ips: usize,
     pub first_failure: Option<Timestamp>,
     pub last_failure: Option<Timestamp>,
+    /// Failures per bucket of `timeline`, bucket by bucket.
+    pub failures_per_bucket: Vec<u64>,
 }
 
 impl Document {
@@ -198,26 +202,46 @@ impl Document {
             successes_after_attacks: compromised,
             findings_by_severity: BySeverity::of(&findings),
         };
-        let timeline = match summary.range {
-            Some((first, last)) => {
-                let (width, name) = bucket_for(first, last);
-                TimelineSection {
-                    bucket: name,
-                    bucket_seconds: width / 1000,
-                    rows: case.timeline.regroup(width).rows_spanning((first, last)),
-                }
+        let bucket = summary
+            .range
+            .map(|(first, last)| (bucket_for(first, last), (first, last)));
+        let top_ips = case.sources.top(top);
+        let top_users = case.targets.top(top);
+        let (timeline, ip_series, user_series) = match bucket {
+            Some(((width, name), span)) => {
+                let series = |timeline: Timeline, keys: Vec<&str>| {
+                    timeline.regroup(width).series(&keys, span)
+                };
+                (
+                    TimelineSection {
+                        bucket: name,
+                        bucket_seconds: width / 1000,
+                        rows: case.timeline.regroup(width).rows_spanning(span),
+                    },
+                    series(
+                        case.ip_timeline,
+                        top_ips.iter().map(|r| r.0.as_str()).collect(),
+                    ),
+                    series(
+                        case.user_timeline,
+                        top_users.iter().map(|r| r.0.as_str()).collect(),
+                    ),
+                )
             }
-            None => TimelineSection {
-                bucket: BUCKETS[0].1.to_string(),
-                bucket_seconds: FINEST_BUCKET_MS / 1000,
-                rows: Vec::new(),
-            },
+            None => (
+                TimelineSection {
+                    bucket: BUCKETS[0].1.to_string(),
+                    bucket_seconds: FINEST_BUCKET_MS / 1000,
+                    rows: Vec::new(),
+                },
+                Vec::new(),
+                Vec::new(),
+            ),
         };
-        let top_ips = case
-            .sources
-            .top(top)
+        let top_ips = top_ips
             .into_iter()
-            .map(|(ip, counts)| SourceRow {
+            .zip(ip_series)
+            .map(|((ip, counts), failures_per_bucket)| SourceRow {
                 ip,
                 failures: counts.failures,
                 legacy_failures: counts.legacy_failures,
@@ -230,19 +254,20 @@ impl Document {
                 proxy: counts.proxy,
                 first: counts.range.map(|r| r.0),
                 last: counts.range.map(|r| r.1),
+                failures_per_bucket,
             })
             .collect();
-        let top_users = case
-            .targets
-            .top(top)
+        let top_users = top_users
             .into_iter()
-            .map(|(user, counts)| TargetRow {
+            .zip(user_series)
+            .map(|((user, counts), failures_per_bucket)| TargetRow {
                 user,
                 failures: counts.failures,
                 legacy_failures: counts.legacy_failures,
                 ips: counts.ips.len(),
                 first_failure: counts.failure_range.map(|r| r.0),
                 last_failure: counts.failure_range.map(|r| r.1),
+                failures_per_bucket,
             })
             .collect();
         Document {

@@ -11,7 +11,7 @@ use std::fmt::Write;
 use crate::aggregate::coverage::Coverage;
 use crate::detect::{Finding, Severity};
 use crate::report::document::{COMPROMISE, Document, Headline};
-use crate::report::svg::{Bar, Chart, Mark};
+use crate::report::svg::{Bar, Chart, Mark, sparkline};
 use crate::time::Timestamp;
 
 /// Forbids the page every fetch: no script, style, image, font or frame from anywhere but the
@@ -597,7 +597,8 @@ fn finding_marks(findings: &[Finding]) -> Vec<Mark> {
 fn sources_section(page: &mut String, document: &Document) {
     page.push_str(
         "<section id=\"sources\">\n<h2>6 Top source IPs</h2>\n<p class=\"note\">The client \
-         IPs with the most failures (FAILURE and DENY). Users counts the distinct users they \
+         IPs with the most failures (FAILURE and DENY), and when they failed, on the time axis \
+         of the chart, each scaled to its own peak. Users counts the distinct users they \
          failed for; successes and events count all their events. ASN, organisation and \
          country are Okta's, from the address's earliest event that has them; proxy: Okta \
          flagged at least one event as coming through a proxy.</p>\n",
@@ -620,8 +621,8 @@ fn sources_section(page: &mut String, document: &Document) {
                 } else {
                     Cell::text("")
                 },
-                Cell::time(ip.first),
-                Cell::time(ip.last),
+                range_cell(ip.first, ip.last),
+                spark_cell(&ip.failures_per_bucket, &ip.ip, &document.timeline.bucket),
             ]
         })
         .collect();
@@ -638,8 +639,8 @@ fn sources_section(page: &mut String, document: &Document) {
             Column::text("Network (ASN and organisation)"),
             Column::text("Country"),
             Column::text("Proxy"),
-            Column::text("First seen"),
-            Column::text("Last seen"),
+            Column::text("First and last seen"),
+            Column::text("Failures over time"),
         ],
         rows,
         "no failures",
@@ -651,7 +652,7 @@ fn targets_section(page: &mut String, document: &Document) {
     page.push_str(
         "<section id=\"targets\">\n<h2>7 Top targeted users</h2>\n<p class=\"note\">The users \
          (actor.alternateId, lower case) with the most failures (FAILURE and DENY), how many \
-         of them through basic auth, and from how many IPs.</p>\n",
+         of them through basic auth, from how many IPs, and when, as for the IPs.</p>\n",
     );
     let rows = document
         .top_users
@@ -662,8 +663,12 @@ fn targets_section(page: &mut String, document: &Document) {
                 Cell::number(user.failures),
                 Cell::number(user.legacy_failures),
                 Cell::number(user.ips as u64),
-                Cell::time(user.first_failure),
-                Cell::time(user.last_failure),
+                range_cell(user.first_failure, user.last_failure),
+                spark_cell(
+                    &user.failures_per_bucket,
+                    &user.user,
+                    &document.timeline.bucket,
+                ),
             ]
         })
         .collect();
@@ -675,8 +680,8 @@ fn targets_section(page: &mut String, document: &Document) {
             Column::number("Failures"),
             Column::number("Basic auth"),
             Column::number("IPs"),
-            Column::text("First failure"),
-            Column::text("Last failure"),
+            Column::text("First and last failure"),
+            Column::text("Failures over time"),
         ],
         rows,
         "no failures",
@@ -897,6 +902,30 @@ impl Cell {
             None => Cell::text(""),
         }
     }
+}
+
+/// Two instants, one above the other; sorted by the first.
+fn range_cell(first: Option<Timestamp>, last: Option<Timestamp>) -> Cell {
+    match first.zip(last) {
+        Some((first, last)) => Cell {
+            html: format!(
+                "<span class=\"nowrap\">{}</span><br><span class=\"nowrap\">{}</span>",
+                time(first),
+                time(last)
+            ),
+            sort: Some(first.to_string()),
+        },
+        None => Cell::text(""),
+    }
+}
+
+/// A sparkline of a row's failures per bucket, on the chart's time axis.
+fn spark_cell(failures: &[u64], who: &str, bucket: &str) -> Cell {
+    let peak = failures.iter().copied().max().unwrap_or(0);
+    Cell::html(sparkline(
+        failures,
+        &format!("failures and denials of {who} per {bucket}, as on the chart; at most {peak}"),
+    ))
 }
 
 fn span_cell(first: Option<Timestamp>, last: Option<Timestamp>) -> Cell {

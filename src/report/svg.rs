@@ -358,6 +358,34 @@ impl Chart<'_> {
     }
 }
 
+/// A small bar chart of `values` for a table cell, scaled to its own peak: one unit of width
+/// per value, stretched to the cell; `title` is its tooltip.
+pub fn sparkline(values: &[u64], title: &str) -> String {
+    let peak = values.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let mut svg = format!(
+        "<svg class=\"spark\" viewBox=\"0 0 {} {SPARK_HEIGHT}\" preserveAspectRatio=\"none\" \
+         role=\"img\"><title>{}</title><rect y=\"{}\" width=\"{0}\" height=\"0.5\" \
+         fill=\"{AXIS_COLOUR}\"/>",
+        values.len().max(1),
+        escape(title),
+        SPARK_HEIGHT - 0.5,
+    );
+    for (i, value) in values.iter().enumerate().filter(|(_, v)| **v > 0) {
+        let height = (*value as f64 / peak * SPARK_HEIGHT).max(1.5);
+        let _ = write!(
+            svg,
+            "<rect x=\"{i}\" y=\"{:.1}\" width=\"1\" height=\"{height:.1}\" \
+             fill=\"{FAILURE_COLOUR}\"/>",
+            SPARK_HEIGHT - height
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Height of a sparkline in its own units.
+const SPARK_HEIGHT: f64 = 20.0;
+
 /// The step between value labels and the top of the value axis, for a busiest bar of `max`:
 /// a step of 1, 2 or 5 times a power of ten, four or five of them.
 fn value_axis(max: u64) -> (u64, u64) {
