@@ -34,6 +34,9 @@ use crate::time::Timestamp;
 /// {"case","inputs","headline","timeline","basic_auth_agents","findings","top_ips","top_users",
 /// "coverage"}.
 #[derive(Debug, Args)]
+#[command(mut_arg("format", |arg| arg.help(
+    "Output format: html (the default) or json; -o's extension (.html, .json) also chooses"
+)))]
 pub struct ReportArgs {
     #[command(flatten)]
     pub common: Common,

@@ -67,8 +67,8 @@ const MARK_ROW_HEIGHT: f64 = 18.0;
 /// Space under the plot: two lines of tick labels, the axis caption and the legend.
 const BELOW_PLOT: f64 = 84.0;
 
-pub const FAILURE_COLOUR: &str = "#e8590c";
-pub const DENIED_COLOUR: &str = "#5f3dc4";
+const FAILURE_COLOUR: &str = "#e8590c";
+const DENIED_COLOUR: &str = "#5f3dc4";
 const HATCH_COLOUR: &str = "#111111";
 const AXIS_COLOUR: &str = "#495057";
 const GRID_COLOUR: &str = "#dee2e6";
@@ -458,7 +458,7 @@ fn numbers_text(numbers: impl Iterator<Item = usize>) -> String {
 }
 
 /// `1 failure`, `3 failures`.
-pub fn count(n: u64, noun: &str) -> String {
+fn count(n: u64, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
