@@ -3,7 +3,7 @@
 //! sorted order.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -147,8 +147,25 @@ impl Source {
         let raw_hash = hash.then(|| Arc::new(std::sync::Mutex::new(Sha256::new())));
         match input {
             InputPath::File(path) => {
-                let file = File::open(path)?;
+                let mut file = File::open(path)?;
                 let len = file.metadata()?.len();
+                let mut head = [0u8; 2];
+                let got = file.read(&mut head)?;
+                file.seek(io::SeekFrom::Start(0))?;
+                if head[..got] == GZIP_MAGIC {
+                    // Streamed, not mapped: only the decompressed blocks need to be in memory.
+                    let reader = Counting {
+                        inner: file,
+                        read: raw_read.clone(),
+                        hash: raw_hash.clone(),
+                    };
+                    return Ok(Source {
+                        opened: Opened::Stream(Box::new(flate2::read::MultiGzDecoder::new(reader))),
+                        gzip: true,
+                        raw_read,
+                        raw_hash,
+                    });
+                }
                 // SAFETY: the evidence file is opened read-only; authsift never writes to its
                 // inputs, and a concurrent writer would at worst change the bytes parsed.
                 let mapped = if len == 0 {
@@ -166,27 +183,13 @@ impl Source {
                         }
                     }
                 };
-                if mapped.bytes().starts_with(&GZIP_MAGIC) {
-                    let reader = Counting {
-                        inner: io::Cursor::new(mapped),
-                        read: raw_read.clone(),
-                        hash: raw_hash.clone(),
-                    };
-                    Ok(Source {
-                        opened: Opened::Stream(Box::new(flate2::read::MultiGzDecoder::new(reader))),
-                        gzip: true,
-                        raw_read,
-                        raw_hash,
-                    })
-                } else {
-                    raw_read.store(mapped.bytes().len() as u64, Ordering::Relaxed);
-                    Ok(Source {
-                        opened: Opened::Mapped(mapped),
-                        gzip: false,
-                        raw_read,
-                        raw_hash,
-                    })
-                }
+                raw_read.store(mapped.bytes().len() as u64, Ordering::Relaxed);
+                Ok(Source {
+                    opened: Opened::Mapped(mapped),
+                    gzip: false,
+                    raw_read,
+                    raw_hash,
+                })
             }
             InputPath::Stdin => {
                 let mut stdin = io::stdin().lock();
@@ -219,12 +222,6 @@ impl Source {
                 })
             }
         }
-    }
-}
-
-impl AsRef<[u8]> for Mapped {
-    fn as_ref(&self) -> &[u8] {
-        self.bytes()
     }
 }
 
