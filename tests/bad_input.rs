@@ -260,3 +260,42 @@ fn sha256(path: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// `-o` naming a symbolic link to an input (or to a place inside an input directory, even one
+/// that does not exist yet) is refused: opening it would truncate or add to the evidence.
+#[cfg(unix)]
+#[test]
+fn output_through_a_symbolic_link_is_never_written_into_the_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    let export = evidence.join("export.json");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/shapes/events.json"),
+        &export,
+    )
+    .unwrap();
+    let original = std::fs::read(&export).unwrap();
+    let to_file = dir.path().join("report.json");
+    std::os::unix::fs::symlink(&export, &to_file).unwrap();
+    let dangling = dir.path().join("later.json");
+    std::os::unix::fs::symlink(evidence.join("new.json"), &dangling).unwrap();
+    for (input, output) in [
+        (&export, &to_file),
+        (&evidence, &to_file),
+        (&evidence, &dangling),
+    ] {
+        let result = authsift()
+            .arg("summary")
+            .arg(input)
+            .arg("-o")
+            .arg(output)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(result.stderr).unwrap();
+        assert_eq!(result.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("(evidence is read-only)"), "{stderr}");
+        assert_eq!(std::fs::read(&export).unwrap(), original);
+        assert!(!evidence.join("new.json").exists());
+    }
+}
