@@ -71,8 +71,33 @@ fn evidence_clash(output: &Path, inputs: &[PathBuf]) -> Option<String> {
     let target = written_path(output)?;
     inputs
         .iter()
-        .find(|input| input.canonicalize().is_ok_and(|c| target.starts_with(&c)))
+        .find(|input| {
+            input.canonicalize().is_ok_and(|c| target.starts_with(&c))
+                || same_file_below(&target, input)
+        })
         .map(|input| input.display().to_string())
+}
+
+/// True when `target` exists and is a file of `input` (the input, or a file below it) under
+/// another name: a hard link.
+#[cfg(unix)]
+fn same_file_below(target: &Path, input: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(written) = std::fs::metadata(target) else {
+        return false;
+    };
+    crate::input::source::expand(std::slice::from_ref(&input.to_path_buf()))
+        .into_iter()
+        .filter_map(|found| match found {
+            Ok(crate::input::source::InputPath::File(path)) => std::fs::metadata(path).ok(),
+            _ => None,
+        })
+        .any(|read| read.dev() == written.dev() && read.ino() == written.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file_below(_: &Path, _: &Path) -> bool {
+    false
 }
 
 /// Where a command's output goes: standard output, or the file named by `-o`.
