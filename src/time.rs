@@ -12,6 +12,11 @@ pub struct Timestamp(pub i64);
 
 const MS_PER_DAY: i64 = 86_400_000;
 
+/// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the instants a four-digit year
+/// can write.
+const FIRST_WRITABLE: i64 = -62_167_219_200_000;
+const LAST_WRITABLE: i64 = 253_402_300_799_999;
+
 impl Timestamp {
     /// Parses `YYYY-MM-DD[T ]HH:MM:SS[.f{0,9}][Z|±HH:MM|±HHMM]`; a time without a zone is UTC.
     pub fn parse(text: &str) -> Option<Timestamp> {
@@ -43,9 +48,12 @@ impl Timestamp {
         }
         let offset_minutes = parse_zone(rest)?;
         let seconds = i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
-        Some(Timestamp(
-            days * MS_PER_DAY + seconds * 1000 + millis - offset_minutes * 60_000,
-        ))
+        let utc = days * MS_PER_DAY + seconds * 1000 + millis - offset_minutes * 60_000;
+        // An offset can carry a time written in year 0000 or 9999 out of the years that output
+        // (`YYYY-...`) can show; such a time is as unreadable as an impossible date.
+        (FIRST_WRITABLE..=LAST_WRITABLE)
+            .contains(&utc)
+            .then_some(Timestamp(utc))
     }
 
     /// Parses a full timestamp or a bare date (`YYYY-MM-DD`, midnight UTC): the forms accepted by
@@ -220,8 +228,40 @@ mod tests {
     }
 
     #[test]
+    fn offsets_cannot_carry_a_time_outside_the_years_it_can_be_written_in() {
+        // The first and last instants RFC 3339 output can show are read...
+        for (input, expected) in [
+            ("0000-01-01T00:00:00Z", "0000-01-01T00:00:00.000Z"),
+            ("0000-01-01T00:00:00-01:00", "0000-01-01T01:00:00.000Z"),
+            ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"),
+            ("9999-12-31T23:59:59.999+23:59", "9999-12-31T00:00:59.999Z"),
+        ] {
+            assert_eq!(round_trip(input), expected, "input {input}");
+        }
+        // ...but an offset that moves a time before year 0 or past year 9999 leaves nothing
+        // that can be written back ("-001-12-31T...", "10000-01-01T..."): a malformed record.
+        for input in [
+            "0000-01-01T00:00:00+00:01",
+            "0000-01-01T00:00:00.000+23:59",
+            "9999-12-31T23:59:59.999-00:01",
+            "9999-12-31T23:00:00-23:59",
+        ] {
+            assert_eq!(Timestamp::parse(input), None, "input {input:?}");
+            assert_eq!(Timestamp::parse_bound(input), None, "input {input:?}");
+        }
+    }
+
+    #[test]
     fn epoch_and_bounds() {
         assert_eq!(Timestamp::parse("1970-01-01T00:00:00Z"), Some(Timestamp(0)));
+        assert_eq!(
+            Timestamp::parse_bound("0000-01-01"),
+            Some(Timestamp(FIRST_WRITABLE))
+        );
+        assert_eq!(
+            Timestamp::parse("9999-12-31T23:59:59.999Z"),
+            Some(Timestamp(LAST_WRITABLE))
+        );
         assert_eq!(
             Timestamp::parse_bound("2024-05-02"),
             Timestamp::parse("2024-05-02T00:00:00Z")

@@ -260,3 +260,86 @@ fn sha256(path: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// `-o` naming a symbolic link to an input (or to a place inside an input directory, even one
+/// that does not exist yet) is refused: opening it would truncate or add to the evidence.
+#[cfg(unix)]
+#[test]
+fn output_through_a_symbolic_link_is_never_written_into_the_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    let export = evidence.join("export.json");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/shapes/events.json"),
+        &export,
+    )
+    .unwrap();
+    let original = std::fs::read(&export).unwrap();
+    let to_file = dir.path().join("report.json");
+    std::os::unix::fs::symlink(&export, &to_file).unwrap();
+    let dangling = dir.path().join("later.json");
+    std::os::unix::fs::symlink(evidence.join("new.json"), &dangling).unwrap();
+    for (input, output) in [
+        (&export, &to_file),
+        (&evidence, &to_file),
+        (&evidence, &dangling),
+    ] {
+        let result = authsift()
+            .arg("summary")
+            .arg(input)
+            .arg("-o")
+            .arg(output)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(result.stderr).unwrap();
+        assert_eq!(result.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("(evidence is read-only)"), "{stderr}");
+        assert_eq!(std::fs::read(&export).unwrap(), original);
+        assert!(!evidence.join("new.json").exists());
+    }
+}
+
+/// `-o` naming a hard link to an input file (or to a file inside an input directory) is the
+/// input itself under another name: refused, the evidence left as it was.
+#[cfg(unix)]
+#[test]
+fn output_to_a_hard_link_of_an_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    let export = evidence.join("export.json");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/shapes/events.json"),
+        &export,
+    )
+    .unwrap();
+    let original = std::fs::read(&export).unwrap();
+    let linked = dir.path().join("report.json");
+    std::fs::hard_link(&export, &linked).unwrap();
+    for input in [&export, &evidence] {
+        let result = authsift()
+            .arg("summary")
+            .arg(input)
+            .arg("-o")
+            .arg(&linked)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(result.stderr).unwrap();
+        assert_eq!(result.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("(evidence is read-only)"), "{stderr}");
+        assert_eq!(std::fs::read(&export).unwrap(), original);
+    }
+    // An unrelated existing file is still overwritten as asked.
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, "old").unwrap();
+    let result = authsift()
+        .arg("summary")
+        .arg(&evidence)
+        .arg("-o")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(0));
+    assert_ne!(std::fs::read(&other).unwrap(), b"old");
+}

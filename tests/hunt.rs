@@ -489,3 +489,29 @@ fn the_csv_export_finds_the_same_attacks_with_less_context() {
     );
     assert!(from_csv.iter().all(|f| f["asns"] == serde_json::json!([])));
 }
+
+/// README: "Within 30m" includes both ends, with its example: ten failures 200 s apart (0 s to
+/// 1800 s) are a brute force, 201 s apart they are not.
+#[test]
+fn windows_include_both_ends_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    for (every, expected) in [(200, 1), (201, 0)] {
+        let path = dir.path().join(format!("every-{every}.ndjson"));
+        let lines: String = (0..10)
+            .map(|i| {
+                let t = 1_714_521_600 + i * every;
+                format!(
+                    "{{\"uuid\":\"e{i}\",\"published\":\"2024-05-01T{:02}:{:02}:{:02}Z\",\"eventType\":\"user.session.start\",\"outcome\":{{\"result\":\"FAILURE\"}},\"actor\":{{\"alternateId\":\"ann@example.com\"}},\"client\":{{\"ipAddress\":\"192.0.2.1\"}}}}\n",
+                    (t / 3600) % 24,
+                    (t / 60) % 60,
+                    t % 60
+                )
+            })
+            .collect();
+        std::fs::write(&path, lines).unwrap();
+        let found = findings(&["--detection", "brute-force", path.to_str().unwrap()]);
+        assert_eq!(found.len(), expected, "every {every} s");
+    }
+    let (help, _, _) = authsift(&["hunt", "--help"]);
+    assert!(help.contains("include both ends"), "{help}");
+}

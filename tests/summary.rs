@@ -139,3 +139,34 @@ fn table_for_people() {
          user.authentication.auth_via_richclient       1\n"
     );
 }
+
+/// Events without `outcome.result` are shown as `(none)`; an event whose result is literally
+/// `(none)` must add to that count, not replace it.
+#[test]
+fn outcome_counts_add_up_to_the_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outcomes.ndjson");
+    let mut lines = String::new();
+    for i in 0..3 {
+        lines.push_str(&format!(
+            "{{\"uuid\":\"a{i}\",\"published\":\"2024-05-01T00:00:0{i}Z\",\"eventType\":\"x\"}}\n"
+        ));
+    }
+    for i in 0..5 {
+        lines.push_str(&format!(
+            "{{\"uuid\":\"b{i}\",\"published\":\"2024-05-01T00:00:0{i}Z\",\"eventType\":\"x\",\"outcome\":{{\"result\":\"(none)\"}}}}\n"
+        ));
+    }
+    std::fs::write(&path, lines).unwrap();
+    let path = path.to_str().unwrap();
+    for threads in ["1", "4"] {
+        let stdout = stdout_of(&["--threads", threads, "summary", "--format", "json", path]);
+        let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(document["overall"]["events"], 8);
+        assert_eq!(
+            document["overall"]["outcomes"],
+            serde_json::json!({"(none)": 8}),
+            "threads {threads}"
+        );
+    }
+}

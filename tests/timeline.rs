@@ -174,3 +174,34 @@ fn svg_is_a_chart_of_the_rows_and_only_timeline_draws_it() {
         "authsift: error: --format svg charts the overall timeline and takes no --by\n"
     );
 }
+
+/// One failure stamped 1970-01-01 (a broken pipeline's zero time) beside one from 2024: the
+/// zero-filled minute timeline between them would be 28.6 million rows, and building it ran out
+/// of memory and aborted. It is refused with a way out; a span that fits is still listed whole.
+#[test]
+fn a_span_too_long_to_list_is_refused_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("epoch.ndjson");
+    std::fs::write(
+        &path,
+        "{\"uuid\":\"a\",\"published\":\"1970-01-01T00:00:00Z\",\"eventType\":\"user.session.start\",\"outcome\":{\"result\":\"FAILURE\"}}\n\
+         {\"uuid\":\"b\",\"published\":\"2024-05-01T00:00:00Z\",\"eventType\":\"user.session.start\",\"outcome\":{\"result\":\"FAILURE\"}}\n",
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let (stdout, stderr, code) =
+        common::authsift(&["timeline", "--bucket", "minute", "--format", "csv", path]);
+    assert_eq!((stdout.as_str(), code), ("", 2), "{stderr}");
+    assert_eq!(
+        stderr,
+        "authsift: error: the timeline from 1970-01-01T00:00:00.000Z to 2024-05-01T00:00:00.000Z \
+         would list 28575361 minute buckets (at most 1000000): narrow it with --since and \
+         --until, take a wider --bucket, or list only the busy ones with --by\n"
+    );
+    let days = stdout_of(&["timeline", "--bucket", "day", "--format", "csv", path]);
+    assert_eq!(days.lines().count(), 1 + 19_845);
+    let by = stdout_of(&[
+        "timeline", "--bucket", "minute", "--by", "ip", "--format", "csv", path,
+    ]);
+    assert_eq!(by.lines().count(), 1 + 2);
+}

@@ -92,6 +92,18 @@ impl Timeline {
         }
     }
 
+    /// Without `--by`, the first and last buckets holding a failure or denial and how many
+    /// rows lie from one to the other, zeros included: what [`Timeline::rows`] will list.
+    pub fn filled_span(&self) -> Option<(Timestamp, Timestamp, u64)> {
+        if self.config.by.is_some() {
+            return None;
+        }
+        let first = self.buckets.keys().map(|(start, _)| *start).min()?;
+        let last = self.buckets.keys().map(|(start, _)| *start).max()?;
+        let rows = (last.0 - first.0) / self.config.bucket_ms + 1;
+        Some((first, last, u64::try_from(rows).unwrap_or(u64::MAX)))
+    }
+
     /// Rows in time order. Without `--by`, every bucket from the first to the last one with a
     /// failure or denial, zeros included; with `--by`, the non-empty rows, busiest key first
     /// within a bucket.

@@ -23,7 +23,8 @@ use crate::report::{Format, Output};
 /// --list shows what each looks for and its thresholds; --set changes a threshold.
 ///
 /// Findings are sorted by window start, then severity (most severe first), detection and key.
-/// Windows slide over event time. Exit code 0 when the run completes, findings or not.
+/// Windows slide over event time and include both ends: "within 30m" holds events exactly 30
+/// minutes apart. Exit code 0 when the run completes, findings or not.
 ///
 /// JSON: {"findings":[{"detection","title","severity","start","end","key":{"kind","value"},
 /// "counts":{name:N},"users","ips","user_agents","countries","asns","evidence","details","credit"}]}

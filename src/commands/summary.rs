@@ -84,24 +84,22 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
             .then_with(|| a.event_type.cmp(&b.event_type))
     });
     event_types.truncate(args.top);
+    // An event whose outcome.result is literally "(none)" falls under the same name as those
+    // without one: the two counts add up rather than one replacing the other.
+    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+    for (name, events) in summary.outcomes {
+        let name = if name.is_empty() {
+            NO_OUTCOME.to_string()
+        } else {
+            name
+        };
+        *outcomes.entry(name).or_insert(0) += events;
+    }
     let overall = Overall {
         events: summary.events,
         first: summary.range.map(|r| r.0),
         last: summary.range.map(|r| r.1),
-        outcomes: summary
-            .outcomes
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    if k.is_empty() {
-                        NO_OUTCOME.to_string()
-                    } else {
-                        k
-                    },
-                    v,
-                )
-            })
-            .collect(),
+        outcomes,
         top_event_types: event_types,
         legacy: Legacy {
             events: summary.legacy_events,

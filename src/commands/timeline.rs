@@ -19,9 +19,9 @@ use crate::report::{Format, FormatName, Output};
 ///
 /// Failures are events with outcome.result FAILURE, denials those with DENY.
 /// Without --by, every bucket from the first to the last one holding a failure or denial is
-/// listed, zeros included. users and ips count the distinct actor.alternateId (lower case) and
-/// client.ipAddress among the bucket's failures and denials; legacy_failures counts those that
-/// are legacy (basic) authentication. With --by, each row is one bucket and key, and only
+/// listed, zeros included (at most 1,000,000 rows: a longer span is an error). users and ips
+/// count the distinct actor.alternateId (lower case) and client.ipAddress among the bucket's
+/// failures and denials; legacy_failures counts those that are legacy (basic) authentication. With --by, each row is one bucket and key, and only
 /// non-empty rows are listed, the busiest key first within a bucket.
 ///
 /// JSON: {"bucket":"hour","rows":[{"start","failures","denied","legacy_failures","users","ips"}]}
@@ -56,20 +56,25 @@ pub enum Bucket {
     Day,
 }
 
-impl Bucket {
-    fn millis(self) -> i64 {
-        match self {
-            Bucket::Minute => 60_000,
-            Bucket::Hour => 3_600_000,
-            Bucket::Day => 86_400_000,
-        }
-    }
+/// Most rows a timeline without `--by` lists. Every bucket between the first and the last
+/// failure is a row, so one event stamped 1970 (a pipeline's zero time) beside this year's
+/// would otherwise fill memory with 28 million empty minutes.
+const MAX_FILLED_ROWS: u64 = 1_000_000;
 
+impl Bucket {
     fn name(self) -> &'static str {
         match self {
             Bucket::Minute => "minute",
             Bucket::Hour => "hour",
             Bucket::Day => "day",
+        }
+    }
+
+    fn millis(self) -> i64 {
+        match self {
+            Bucket::Minute => 60_000,
+            Bucket::Hour => 3_600_000,
+            Bucket::Day => 86_400_000,
         }
     }
 }
@@ -110,6 +115,16 @@ pub fn run(args: &TimelineArgs, global: Global) -> Result<ExitCode, Error> {
     };
     let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, false, || Timeline::new(config))?;
+    if let Some((first, last, rows)) = run.aggregate.filled_span()
+        && rows > MAX_FILLED_ROWS
+    {
+        return Err(Error::Usage(format!(
+            "the timeline from {first} to {last} would list {rows} {} buckets (at most \
+             {MAX_FILLED_ROWS}): narrow it with --since and --until, take a wider --bucket, or \
+             list only the busy ones with --by",
+            args.bucket.name()
+        )));
+    }
     let rows = run.aggregate.rows();
     let by = args.by.map(by_name);
     match format {

@@ -154,10 +154,14 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             let refused = storm.len() - ignored;
             let finding = Finding::new(&DETECTION, Key::user(user), evidence);
             let details = format!(
-                "{pushes} pushes to {user} in {}: {refused} refused, {ignored} unanswered{}",
+                "{pushes} {} to {user} in {}: {refused} refused, {ignored} unanswered{}",
+                if pushes == 1 { "push" } else { "pushes" },
                 span(finding.start, finding.end),
                 if accepted.is_empty() {
                     String::new()
+                } else if storm_ips.is_empty() {
+                    "; then a success (no push names the IP it was requested from): MFA bypassed"
+                        .to_string()
                 } else {
                     let ips: Vec<&str> = storm_ips.iter().copied().collect();
                     format!("; then a success from {}: MFA bypassed", ips.join(", "))
@@ -267,6 +271,34 @@ mod tests {
             .flat_map(|i| [push(i * 60), mfa(i * 60 + 10, Outcome::Success, ATTACKER)])
             .collect();
         assert_eq!(run(&DETECTION, &approved, &[]), []);
+    }
+
+    #[test]
+    fn details_read_right_when_the_pushes_name_no_address() {
+        // Refusals logged without their pushes (an export of user.mfa.* events only), then a
+        // success: there is no push address to name.
+        let mut records: Vec<Record> = (0..5).map(|i| deny(i * 60)).collect();
+        records.push(success(at(330), USER, "192.0.2.10"));
+        let findings = run(&DETECTION, &records, &[]);
+        assert_eq!(findings.len(), 1);
+        assert!(
+            !findings[0].details.contains("from :"),
+            "{}",
+            findings[0].details
+        );
+        assert_eq!(
+            findings[0].details,
+            "0 pushes to valentina@example.com in 5m 30s: 5 refused, 0 unanswered; then a \
+             success (no push names the IP it was requested from): MFA bypassed"
+        );
+        // One push is one push.
+        let mut one: Vec<Record> = vec![push(0)];
+        one.extend((0..5).map(|i| deny(20 + i * 60)));
+        assert!(
+            run(&DETECTION, &one, &[])[0]
+                .details
+                .starts_with("1 push to valentina@example.com in ")
+        );
     }
 
     #[test]

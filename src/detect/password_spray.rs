@@ -3,7 +3,7 @@
 
 use crate::detect::params::{Param, Unit, Values};
 use crate::detect::records::Record;
-use crate::detect::window::{Band, Distinct, Tally, group_by, keyed_episodes};
+use crate::detect::window::{Band, Distinct, Tally, group_by, keyed_episodes, peak};
 use crate::detect::{Context, Detection, Finding, Key, Severity, plural, span};
 
 const USERS: &str = "users";
@@ -89,36 +89,39 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         |r| r.ip.as_deref(),
     );
     let (min, max) = (values.get(MIN_PER_USER), values.get(MAX_PER_USER));
-    keyed_episodes(&by_ip, values.millis(WINDOW), || Spray {
+    let width = values.millis(WINDOW);
+    let new_tally = || Spray {
         band: Band::new(min, max),
         users: values.count(USERS),
         attempts: values.get(ATTEMPTS),
-    })
-    .into_iter()
-    .map(|(ip, attempts)| {
-        let mut per_user = Distinct::default();
-        let mut in_band = Band::new(min, max);
-        for user in attempts.iter().filter_map(|r| r.user.as_ref()) {
-            per_user.add(user);
-            in_band.add(user);
-        }
-        let finding = Finding::new(&DETECTION, Key::ip(ip), attempts.iter().copied());
-        let users = finding.users.len();
-        let details = format!(
-            "{} failed sign-ins against {} from {ip} in {}; {} tried {min} to {max} times",
-            attempts.len(),
-            plural(users, "user"),
-            span(finding.start, finding.end),
-            plural(in_band.users, "user"),
-        );
-        finding
-            .count("attempts", attempts.len())
-            .count("users", users)
-            .count("users_in_band", in_band.users)
-            .count("max_per_user", per_user.max())
-            .details(details)
-    })
-    .collect()
+    };
+    keyed_episodes(&by_ip, width, new_tally)
+        .into_iter()
+        .map(|(ip, attempts)| {
+            let mut per_user = Distinct::default();
+            for user in attempts.iter().filter_map(|r| r.user.as_ref()) {
+                per_user.add(user);
+            }
+            // The users in the band within one window: over an episode longer than the window,
+            // each user's attempts add up past the band even though every window held the spray.
+            let in_band = peak(&attempts, width, &mut new_tally(), |spray| spray.band.users);
+            let finding = Finding::new(&DETECTION, Key::ip(ip), attempts.iter().copied());
+            let users = finding.users.len();
+            let details = format!(
+                "{} failed sign-ins against {} from {ip} in {}; {} tried {min} to {max} times",
+                attempts.len(),
+                plural(users, "user"),
+                span(finding.start, finding.end),
+                plural(in_band, "user"),
+            );
+            finding
+                .count("attempts", attempts.len())
+                .count("users", users)
+                .count("users_in_band", in_band)
+                .count("max_per_user", per_user.max())
+                .details(details)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -162,6 +165,23 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].figure("users_in_band"), 5);
         assert_eq!(findings[0].figure("max_per_user"), 20);
+    }
+
+    #[test]
+    fn a_long_spray_reports_the_users_its_windows_had_in_the_band() {
+        // Five users, each tried every 20 minutes for 3 hours and a quarter: 4 attempts each in
+        // any hour, so every window holds the spray, but 10 each over the whole episode.
+        let findings = run(&DETECTION, &spray(5, 10, 240), &[]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].figure("users_in_band"), 5);
+        assert_eq!(findings[0].figure("max_per_user"), 10);
+        assert!(
+            findings[0]
+                .details
+                .ends_with("; 5 users tried 2 to 8 times"),
+            "{}",
+            findings[0].details
+        );
     }
 
     #[test]

@@ -18,10 +18,15 @@ pub trait Tally {
     fn met(&self) -> bool;
 }
 
-/// The episodes of `records` (time-sorted) in which some window of at most `width` ms met the
-/// thresholds: ranges of indices, each the union of overlapping windows that met them.
-pub fn episodes<T: Tally>(records: &[&Record], width: i64, tally: &mut T) -> Vec<Range<usize>> {
-    let mut found: Vec<Range<usize>> = Vec::new();
+/// Slides a window over `records` (time-sorted): it ends at each record in turn and reaches
+/// back over the records at most `width` ms older; `visit` sees the tally of each window and
+/// the window's range of indices.
+fn slide<T: Tally>(
+    records: &[&Record],
+    width: i64,
+    tally: &mut T,
+    mut visit: impl FnMut(&T, Range<usize>),
+) {
     let mut left = 0;
     for (right, record) in records.iter().enumerate() {
         tally.add(record);
@@ -29,14 +34,38 @@ pub fn episodes<T: Tally>(records: &[&Record], width: i64, tally: &mut T) -> Vec
             tally.remove(records[left]);
             left += 1;
         }
+        visit(tally, left..right + 1);
+    }
+}
+
+/// The episodes of `records` (time-sorted) in which some window of at most `width` ms met the
+/// thresholds: ranges of indices, each the union of overlapping windows that met them.
+pub fn episodes<T: Tally>(records: &[&Record], width: i64, tally: &mut T) -> Vec<Range<usize>> {
+    let mut found: Vec<Range<usize>> = Vec::new();
+    slide(records, width, tally, |tally, window| {
         if tally.met() {
             match found.last_mut() {
-                Some(last) if left < last.end => last.end = right + 1,
-                _ => found.push(left..right + 1),
+                Some(last) if window.start < last.end => last.end = window.end,
+                _ => found.push(window),
             }
         }
-    }
+    });
     found
+}
+
+/// The largest `measure` of a window of at most `width` ms over `records` (time-sorted): what
+/// an episode's figures say when they must describe one window, not the whole episode.
+pub fn peak<T: Tally>(
+    records: &[&Record],
+    width: i64,
+    tally: &mut T,
+    measure: impl Fn(&T) -> usize,
+) -> usize {
+    let mut most = 0;
+    slide(records, width, tally, |tally, _| {
+        most = most.max(measure(tally));
+    });
+    most
 }
 
 /// `records` grouped by a text key (records without one are left out), each group in time order

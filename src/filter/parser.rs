@@ -143,6 +143,10 @@ impl<'s> Parser<'s> {
     }
 
     fn unary(&mut self) -> Result<Expr, Mistake> {
+        // Only a `not` or a `(` nests; the comparison inside the deepest one does not.
+        if !(self.current.is_word("not") || self.current.kind == TokenKind::Open) {
+            return self.nested();
+        }
         if self.depth == MAX_DEPTH {
             return Err(self.mistake(format!(
                 "more than {MAX_DEPTH} nested parentheses or \"not\"s"

@@ -307,8 +307,15 @@ fn columns_count_characters_and_the_caret_follows_wide_ones() {
 
 #[test]
 fn nesting_is_bounded_instead_of_overflowing_the_stack() {
-    let deep_but_allowed = format!("{}uuid pr{}", "(".repeat(63), ")".repeat(63));
+    // README: "Nesting is limited to 64 parentheses or `not`s": 64 of either are allowed.
+    let deep_but_allowed = format!("{}uuid pr{}", "(".repeat(64), ")".repeat(64));
     assert_eq!(parsed(&deep_but_allowed), "uuid pr");
+    let nots_allowed = format!("{}uuid pr", "not ".repeat(64));
+    assert!(Filter::parse(&nots_allowed).is_ok());
+    let mixed = format!("{}uuid pr{}", "not (".repeat(32), ")".repeat(32));
+    assert!(Filter::parse(&mixed).is_ok());
+    let one_more = format!("{}uuid pr{}", "(".repeat(65), ")".repeat(65));
+    assert_eq!(Filter::parse(&one_more).err().map(|e| e.column), Some(65));
     let too_deep = format!("{}uuid pr{}", "(".repeat(100_000), ")".repeat(100_000));
     let error = Filter::parse(&too_deep).err();
     assert_eq!(

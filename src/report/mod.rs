@@ -74,17 +74,60 @@ fn refused(format: &str, writer: &str) -> Error {
     ))
 }
 
+/// Where writing to `output` puts the bytes: symbolic links followed, also a link to a file
+/// that does not exist yet. `None` when that cannot be told (the open will then fail).
+fn written_path(output: &Path) -> Option<PathBuf> {
+    let mut path = output.to_path_buf();
+    // As many links as Linux follows before giving up with ELOOP.
+    for _ in 0..40 {
+        if let Ok(real) = path.canonicalize() {
+            return Some(real);
+        }
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        match std::fs::read_link(&path) {
+            // A relative target is relative to the link's directory; `join` keeps an absolute one.
+            Ok(target) => path = parent.join(target),
+            Err(_) => return Some(parent.canonicalize().ok()?.join(path.file_name()?)),
+        }
+    }
+    None
+}
+
 /// The input that `output` is, or lies below: authsift never writes beside its evidence.
 fn evidence_clash(output: &Path, inputs: &[PathBuf]) -> Option<String> {
-    let parent = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let target = parent.canonicalize().ok()?.join(output.file_name()?);
+    let target = written_path(output)?;
     inputs
         .iter()
-        .find(|input| input.canonicalize().is_ok_and(|c| target.starts_with(&c)))
+        .find(|input| {
+            input.canonicalize().is_ok_and(|c| target.starts_with(&c))
+                || same_file_below(&target, input)
+        })
         .map(|input| input.display().to_string())
+}
+
+/// True when `target` exists and is a file of `input` (the input, or a file below it) under
+/// another name: a hard link.
+#[cfg(unix)]
+fn same_file_below(target: &Path, input: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(written) = std::fs::metadata(target) else {
+        return false;
+    };
+    crate::input::source::expand(std::slice::from_ref(&input.to_path_buf()))
+        .into_iter()
+        .filter_map(|found| match found {
+            Ok(crate::input::source::InputPath::File(path)) => std::fs::metadata(path).ok(),
+            _ => None,
+        })
+        .any(|read| read.dev() == written.dev() && read.ino() == written.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file_below(_: &Path, _: &Path) -> bool {
+    false
 }
 
 /// Where a command's output goes: standard output, or the file named by `-o`.

@@ -81,20 +81,28 @@ impl Table {
     }
 }
 
-/// Escapes control characters (`\n`, `\u{1b}`, ...) so the text is shown, not interpreted.
+/// Escapes control characters (`\n`, `\u{1b}`, ...) and the bidirectional formatting
+/// characters (`\u{202e}`, ...) so the text is shown, not interpreted or shown reordered.
 pub fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(needs_escape) {
         return text.to_string();
     }
     text.chars()
         .map(|c| {
-            if c.is_control() {
+            if needs_escape(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()
             }
         })
         .collect()
+}
+
+/// Control characters, and the marks, embeddings, overrides and isolates of Unicode's
+/// bidirectional algorithm, which a terminal may apply to reorder what follows them.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 fn width(text: &str) -> usize {
@@ -141,6 +149,22 @@ pub fn fit(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidirectional_overrides_are_escaped_too() {
+        // "python-requests" written backwards behind a right-to-left override would show as
+        // a harmless name on a terminal that applies it.
+        assert_eq!(
+            printable("Outlook\u{202e}stseuqer-nohtyp"),
+            "Outlook\\u{202e}stseuqer-nohtyp"
+        );
+        for c in [
+            '\u{200e}', '\u{200f}', '\u{061c}', '\u{202a}', '\u{2066}', '\u{2069}',
+        ] {
+            assert!(!printable(&format!("a{c}b")).contains(c), "{c:?}");
+        }
+        assert_eq!(printable("Zürich 東京"), "Zürich 東京");
+    }
 
     #[test]
     fn aligns_cuts_and_escapes() {
