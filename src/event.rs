@@ -162,6 +162,29 @@ impl Target<'_> {
     }
 }
 
+impl<'a> Event<'a> {
+    /// An event with its required fields and nothing else, to be filled in field by field.
+    pub fn new(uuid: Cow<'a, str>, published: Timestamp, event_type: Cow<'a, str>) -> Event<'a> {
+        Event {
+            uuid,
+            published,
+            event_type,
+            legacy_event_type: None,
+            display_message: None,
+            severity: None,
+            outcome: Outcome::default(),
+            actor: Actor::default(),
+            client: Client::default(),
+            security_context: SecurityContext::default(),
+            request_uri: None,
+            debug_data: Vec::new(),
+            external_session_id: None,
+            transaction_id: None,
+            targets: Vec::new(),
+        }
+    }
+}
+
 impl Event<'_> {
     /// The identity of an event for de-duplication: its uuid and published time. Overlapping
     /// exports repeat events whole, while sanitised samples reuse one uuid for different

@@ -75,28 +75,15 @@ impl<P: Projection> Aggregate for Search<'_, P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Outcome;
     use crate::time::Timestamp;
     use std::borrow::Cow;
 
     fn event(uuid: &'static str) -> Event<'static> {
-        Event {
-            uuid: Cow::Borrowed(uuid),
-            published: Timestamp(0),
-            event_type: Cow::Borrowed("user.session.start"),
-            legacy_event_type: None,
-            display_message: None,
-            severity: None,
-            outcome: Outcome::default(),
-            actor: Default::default(),
-            client: Default::default(),
-            security_context: Default::default(),
-            request_uri: None,
-            debug_data: Vec::new(),
-            external_session_id: None,
-            transaction_id: None,
-            targets: Vec::new(),
-        }
+        Event::new(
+            Cow::Borrowed(uuid),
+            Timestamp(0),
+            Cow::Borrowed("user.session.start"),
+        )
     }
 
     fn uuids<'s>(search: &'s Search<'_, WholeEvents>) -> Vec<&'s str> {

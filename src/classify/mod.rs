@@ -74,7 +74,7 @@ pub fn lower_case(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Event, Outcome};
+    use crate::event::Event;
     use crate::time::Timestamp;
     use std::borrow::Cow;
 
@@ -83,23 +83,10 @@ mod tests {
         legacy: Option<&'static str>,
         uri: Option<&'static str>,
     ) -> Event<'static> {
-        Event {
-            uuid: Cow::Borrowed("u"),
-            published: Timestamp(0),
-            event_type: Cow::Borrowed(event_type),
-            legacy_event_type: legacy.map(Cow::Borrowed),
-            display_message: None,
-            severity: None,
-            outcome: Outcome::default(),
-            actor: Default::default(),
-            client: Default::default(),
-            security_context: Default::default(),
-            request_uri: uri.map(Cow::Borrowed),
-            debug_data: Vec::new(),
-            external_session_id: None,
-            transaction_id: None,
-            targets: Vec::new(),
-        }
+        let mut event = Event::new(Cow::Borrowed("u"), Timestamp(0), Cow::Borrowed(event_type));
+        event.legacy_event_type = legacy.map(Cow::Borrowed);
+        event.request_uri = uri.map(Cow::Borrowed);
+        event
     }
 
     #[test]

@@ -396,23 +396,11 @@ fn full_event() -> Event<'static> {
 
 /// Only what every event has.
 fn bare_event() -> Event<'static> {
-    Event {
-        uuid: Cow::Borrowed("bare"),
-        published: Timestamp::parse("2024-05-02T00:00:00Z").unwrap_or(Timestamp(0)),
-        event_type: Cow::Borrowed("user.session.end"),
-        legacy_event_type: None,
-        display_message: None,
-        severity: None,
-        outcome: Outcome::default(),
-        actor: Actor::default(),
-        client: Client::default(),
-        security_context: SecurityContext::default(),
-        request_uri: None,
-        debug_data: Vec::new(),
-        external_session_id: None,
-        transaction_id: None,
-        targets: Vec::new(),
-    }
+    Event::new(
+        Cow::Borrowed("bare"),
+        Timestamp::parse("2024-05-02T00:00:00Z").unwrap_or(Timestamp(0)),
+        Cow::Borrowed("user.session.end"),
+    )
 }
 
 /// (filter, matches the full event, matches the bare event)

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use memchr::{memchr, memchr2};
 
-use crate::event::{Event, Outcome, OutcomeResult, Target, text};
+use crate::event::{Event, OutcomeResult, Target, text};
 use crate::input::json::targets_from_json;
 use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
 use crate::input::problem::{Problem, ProblemKind};
@@ -397,23 +397,7 @@ fn record_to_event<'a>(
     let mut uuid = None;
     let mut published = None;
     let mut event_type = None;
-    let mut event = Event {
-        uuid: Cow::Borrowed(""),
-        published: Timestamp(0),
-        event_type: Cow::Borrowed(""),
-        legacy_event_type: None,
-        display_message: None,
-        severity: None,
-        outcome: Outcome::default(),
-        actor: Default::default(),
-        client: Default::default(),
-        security_context: Default::default(),
-        request_uri: None,
-        debug_data: Vec::new(),
-        external_session_id: None,
-        transaction_id: None,
-        targets: Vec::new(),
-    };
+    let mut event = Event::new(Cow::Borrowed(""), Timestamp(0), Cow::Borrowed(""));
     let mut targets: [Target<'a>; MAX_TARGETS] = Default::default();
     for (column, span) in layout.columns.iter().zip(fields) {
         let Some(column) = column else { continue };
