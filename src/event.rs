@@ -195,10 +195,15 @@ impl Event<'_> {
     /// 300,000 for ten million events); such a pair would count as a duplicate.
     pub fn fingerprint(&self) -> u64 {
         let uuid = parse_uuid(&self.uuid).unwrap_or_else(|| {
-            // Not a canonical uuid: fingerprint the text (SipHash with fixed keys).
-            let mut hasher = std::hash::DefaultHasher::new();
-            std::hash::Hasher::write(&mut hasher, self.uuid.as_bytes());
-            u128::from(std::hash::Hasher::finish(&hasher)) | 1 << 127
+            // Not a canonical uuid: fingerprint the text, eight bytes at a time, with a hash
+            // fixed here so that it never changes with the toolchain.
+            let text = self.uuid.as_bytes();
+            let folded = text.chunks(8).fold(text.len() as u64, |hash, word| {
+                let mut bytes = [0u8; 8];
+                bytes[..word.len()].copy_from_slice(word);
+                mix(hash ^ u64::from_le_bytes(bytes)).rotate_left(23)
+            });
+            u128::from(folded) | 1 << 127
         });
         let high = mix((uuid >> 64) as u64 ^ 0x9e37_79b9_7f4a_7c15);
         let low = mix(uuid as u64 ^ high);
@@ -349,6 +354,34 @@ pub fn text(value: Cow<'_, str>) -> Text<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PINNED_CANONICAL: u64 = 10_846_610_360_262_199_578;
+    const PINNED_TEXT: u64 = 2_891_920_168_088_167_412;
+
+    /// Fingerprints are pinned: they decide what counts as a duplicate, so a change must be
+    /// deliberate.
+    #[test]
+    fn fingerprints_are_fixed_values() {
+        let at = |uuid: &'static str, ms: i64| {
+            Event::new(Cow::Borrowed(uuid), Timestamp(ms), Cow::Borrowed("x")).fingerprint()
+        };
+        assert_eq!(
+            at("f1d0b993-cc19-11ed-a688-db22c99ef6c4", 0),
+            at("F1D0B993-CC19-11ED-A688-DB22C99EF6C4", 0)
+        );
+        assert_ne!(
+            at("f1d0b993-cc19-11ed-a688-db22c99ef6c4", 0),
+            at("f1d0b993-cc19-11ed-a688-db22c99ef6c4", 1)
+        );
+        assert_ne!(at("AbC-123-XyZ", 0), at("AbC-123-XyZ ", 0));
+        assert_eq!(
+            [
+                at("f1d0b993-cc19-11ed-a688-db22c99ef6c4", 1_714_568_400_000),
+                at("AbC-123-XyZ", 0)
+            ],
+            [PINNED_CANONICAL, PINNED_TEXT]
+        );
+    }
 
     #[test]
     fn canonical_uuids_become_numbers() {

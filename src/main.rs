@@ -13,7 +13,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(threads) = cli.threads
         && let Err(error) = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
+            .num_threads(usize::from(threads))
             .build_global()
     {
         eprintln!("authsift: error: cannot start {threads} threads: {error}");

@@ -343,3 +343,16 @@ fn output_to_a_hard_link_of_an_input_is_refused() {
     assert_eq!(result.status.code(), Some(0));
     assert_ne!(std::fs::read(&other).unwrap(), b"old");
 }
+
+#[test]
+fn thread_count_is_bounded() {
+    let output = authsift()
+        .args(["--threads", "0", "summary", "testdata/shapes"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "error: invalid value '0' for '--threads <N>': 0 is not in 1..=256\n\nFor more information, try '--help'.\n"
+    );
+}
