@@ -298,6 +298,24 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 33)
 }
 
+/// The value of each hex digit; 0x80 marks a byte that is none. A table, because this runs for
+/// every event read.
+const HEX_DIGITS: [u8; 256] = {
+    let mut table = [0x80u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// A canonical uuid (`8-4-4-4-12` hex digits, any case) as a number.
 fn parse_uuid(text: &str) -> Option<u128> {
     let bytes = text.as_bytes();
@@ -305,6 +323,7 @@ fn parse_uuid(text: &str) -> Option<u128> {
         return None;
     }
     let mut value: u128 = 0;
+    let mut invalid = 0u8;
     for group in [
         &bytes[0..8],
         &bytes[9..13],
@@ -313,16 +332,12 @@ fn parse_uuid(text: &str) -> Option<u128> {
         &bytes[24..36],
     ] {
         for &b in group {
-            let digit = match b {
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                b'A'..=b'F' => b - b'A' + 10,
-                _ => return None,
-            };
-            value = value << 4 | u128::from(digit);
+            let digit = HEX_DIGITS[usize::from(b)];
+            invalid |= digit;
+            value = value << 4 | u128::from(digit & 0x0f);
         }
     }
-    Some(value)
+    (invalid & 0x80 == 0).then_some(value)
 }
 
 fn serialize_pairs<S: serde::Serializer>(
