@@ -41,6 +41,9 @@ pub struct Options {
     pub chunk_size: usize,
     /// Examples of each kind of skipped record reported per file.
     pub examples_per_kind: usize,
+    /// Longest record read from a stream (gzip, standard input): one that goes on longer is
+    /// reported and the rest of that input left unread, rather than held in memory whole.
+    pub max_record: usize,
 }
 
 impl Default for Options {
@@ -53,6 +56,7 @@ impl Default for Options {
             hash: false,
             chunk_size: 1 << 20,
             examples_per_kind: 3,
+            max_record: 256 << 20,
         }
     }
 }
@@ -340,10 +344,13 @@ where
     A: Aggregate,
     F: Fn() -> A + Sync,
 {
-    let (sender, blocks) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
     let strict = state.options.strict;
     let base = progress.position();
     std::thread::scope(|scope| {
+        // The receiving end lives in this closure: when reading ends early (an error), it is
+        // dropped before the scope waits for the reader thread, whose next send then fails
+        // instead of blocking forever.
+        let (sender, blocks) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
         scope.spawn(move || pump(reader, sender));
         let next_block = |buffer: &mut Vec<u8>| -> Result<bool, String> {
             match blocks.recv() {
@@ -385,6 +392,18 @@ where
                 let end = merge_batch(&buffer, start, buffer.len(), eof, &mut file, state, make)?;
                 if eof {
                     return Ok(());
+                }
+                if end == start && buffer.len() - start > state.options.max_record {
+                    let at = file.buffer_offset + start as u64;
+                    let limit = state.options.max_record;
+                    return fail(
+                        file.report,
+                        format!(
+                            "a record of more than {limit} bytes starts at byte {at}: the rest \
+                             of the input was not read"
+                        ),
+                        strict,
+                    );
                 }
                 file.lines.rebase(&buffer, end);
                 buffer.drain(..end);

@@ -356,3 +356,43 @@ fn thread_count_is_bounded() {
         "error: invalid value '0' for '--threads <N>': 0 is not in 1..=256\n\nFor more information, try '--help'.\n"
     );
 }
+
+/// Regression: an error that ended the read of a stream early (here `--strict` on a broken
+/// first line of a gzip file several blocks long) left the decompressing thread blocked on a
+/// full channel, and the run never finished.
+#[test]
+fn a_stream_abandoned_early_does_not_hang() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.ndjson.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(b"{\"uuid\": broken\n").unwrap();
+    let line = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/shapes/events.ndjson"
+    ))
+    .unwrap();
+    for _ in 0..8_000 {
+        gz.write_all(&line).unwrap();
+    }
+    gz.finish().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authsift"))
+        .args(["summary", "--strict", "--format", "csv"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed().as_secs() > 60 {
+            child.kill().unwrap();
+            panic!("authsift hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+}

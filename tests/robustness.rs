@@ -83,3 +83,36 @@ fn random_corruption_is_read_without_panic() {
         }
     }
 }
+
+/// A stream whose record never ends is not held in memory whole: past `max_record` bytes the
+/// rest of the input is reported unread, and what came before still counts.
+#[test]
+fn a_never_ending_record_in_a_stream_is_reported_not_buffered() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("endless.ndjson.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&std::fs::read(testdata("shapes/events.ndjson")).unwrap())
+        .unwrap();
+    gz.write_all(b"{\"uuid\":\"").unwrap();
+    for _ in 0..(8 << 20) / 64 {
+        gz.write_all(&[b'a'; 64]).unwrap();
+    }
+    gz.finish().unwrap();
+    let options = Options {
+        max_record: 1 << 20,
+        chunk_size: 64 << 10,
+        ..Options::default()
+    };
+    let run = common::read(std::slice::from_ref(&path), &options);
+    assert_eq!(run.aggregate.0.len(), 4);
+    assert_eq!(
+        run.files[0].error.as_deref(),
+        Some(
+            "a record of more than 1048576 bytes starts at byte 4479: the rest of the input was not read"
+        )
+    );
+}
