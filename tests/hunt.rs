@@ -138,6 +138,15 @@ fn bad_options_are_one_line_errors() {
             &["--detection", "brute_force"],
             "--detection brute_force: no such detection (authsift hunt --list shows them)",
         ),
+        (
+            &[
+                "--set",
+                "password-spray.max_per_user=3",
+                "--set",
+                "password-spray.min_per_user=4",
+            ],
+            "--set: password-spray.min_per_user (4) is above password-spray.max_per_user (3), so password-spray could never fire",
+        ),
     ] {
         let (stdout, stderr, code) = authsift(&[&["hunt"], args, &[SAMPLE]].concat());
         assert_eq!(

@@ -57,10 +57,7 @@ pub struct HuntArgs {
 }
 
 pub fn run(args: &HuntArgs, global: Global) -> Result<ExitCode, Error> {
-    let mut settings = Settings::default();
-    for assignment in &args.set {
-        settings.apply(assignment).map_err(Error::Usage)?;
-    }
+    let settings = Settings::from_assignments(&args.set).map_err(Error::Usage)?;
     if let Some(unknown) = args
         .detections
         .iter()

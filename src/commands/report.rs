@@ -66,10 +66,7 @@ pub fn run(args: &ReportArgs, global: Global) -> Result<ExitCode, Error> {
             ));
         }
     };
-    let mut settings = Settings::default();
-    for assignment in &args.set {
-        settings.apply(assignment).map_err(Error::Usage)?;
-    }
+    let settings = Settings::from_assignments(&args.set).map_err(Error::Usage)?;
     let created = args.now.unwrap_or_else(now);
     let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, true, Case::default)?;

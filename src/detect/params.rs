@@ -113,6 +113,39 @@ impl Default for Settings {
 
 impl Settings {
     /// Applies one `ID.PARAM=VALUE`; the error is one line naming what was wrong.
+    /// The defaults with every `--set` assignment applied, in order. A pair of parameters
+    /// `min_X` and `max_X` that leaves no room between them is refused: it would switch the
+    /// detection off without a word.
+    pub fn from_assignments(assignments: &[String]) -> Result<Settings, String> {
+        let mut settings = Settings::default();
+        for assignment in assignments {
+            settings.apply(assignment)?;
+        }
+        for detection in CATALOGUE {
+            let values = settings.of(detection.id);
+            for min in detection
+                .params
+                .iter()
+                .filter(|p| p.name.starts_with("min_"))
+            {
+                let max_name = format!("max_{}", &min.name[4..]);
+                if detection.params.iter().any(|p| p.name == max_name)
+                    && values.get(min.name) > values.get(&max_name)
+                {
+                    return Err(format!(
+                        "--set: {id}.{min_name} ({low}) is above {id}.{max_name} ({high}), so \
+                         {id} could never fire",
+                        id = detection.id,
+                        min_name = min.name,
+                        low = values.get(min.name),
+                        high = values.get(&max_name),
+                    ));
+                }
+            }
+        }
+        Ok(settings)
+    }
+
     pub fn apply(&mut self, assignment: &str) -> Result<(), String> {
         let fail = |why: String| format!("--set {assignment}: {why}");
         let (name, value) = assignment
