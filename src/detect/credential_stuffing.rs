@@ -2,8 +2,7 @@
 //! username and password pairs is replayed.
 
 use crate::detect::params::{Param, Unit, Values};
-use crate::detect::records::Record;
-use crate::detect::window::{Band, Tally, group_by, keyed_episodes};
+use crate::detect::window::{Band, UsersInBand, group_by, keyed_episodes};
 use crate::detect::{Context, Detection, Finding, Key, Severity, plural, span};
 
 const USERS: &str = "users";
@@ -46,35 +45,14 @@ pub const DETECTION: Detection = Detection {
     run,
 };
 
-struct Stuffing {
-    band: Band,
-    users: usize,
-}
-
-impl Tally for Stuffing {
-    fn add(&mut self, record: &Record) {
-        if let Some(user) = &record.user {
-            self.band.add(user);
-        }
-    }
-    fn remove(&mut self, record: &Record) {
-        if let Some(user) = &record.user {
-            self.band.remove(user);
-        }
-    }
-    fn met(&self) -> bool {
-        self.band.users >= self.users
-    }
-}
-
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let by_ip = group_by(
         context.records.iter().filter(|r| r.is_failed_sign_in()),
         |r| r.ip.as_deref(),
     );
-    keyed_episodes(&by_ip, values.millis(WINDOW), || Stuffing {
+    keyed_episodes(&by_ip, values.millis(WINDOW), || UsersInBand {
         band: Band::new(1, values.get(MAX_PER_USER)),
-        users: values.count(USERS),
+        needed: values.count(USERS),
     })
     .into_iter()
     .map(|(ip, attempts)| {
@@ -97,6 +75,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::records::Record;
     use crate::detect::testing::{at, fail, run};
 
     fn stuffing(users: usize, rounds: usize, every: i64) -> Vec<Record> {

@@ -2,8 +2,7 @@
 //! at basic auth because a right guess there is a session, with no second factor to pass.
 
 use crate::detect::params::{Param, Unit, Values};
-use crate::detect::records::Record;
-use crate::detect::window::{Band, Tally, group_by, keyed_episodes};
+use crate::detect::window::{Band, UsersInBand, group_by, keyed_episodes};
 use crate::detect::{Context, Detection, Finding, Key, Severity, plural, span};
 
 const USERS: &str = "users";
@@ -36,27 +35,6 @@ pub const DETECTION: Detection = Detection {
     run,
 };
 
-struct Users {
-    users: Band,
-    needed: usize,
-}
-
-impl Tally for Users {
-    fn add(&mut self, record: &Record) {
-        if let Some(user) = &record.user {
-            self.users.add(user);
-        }
-    }
-    fn remove(&mut self, record: &Record) {
-        if let Some(user) = &record.user {
-            self.users.remove(user);
-        }
-    }
-    fn met(&self) -> bool {
-        self.users.users >= self.needed
-    }
-}
-
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let by_ip = group_by(
         context
@@ -65,8 +43,8 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             .filter(|r| r.legacy && r.is_failed_sign_in()),
         |r| r.ip.as_deref(),
     );
-    keyed_episodes(&by_ip, values.millis(WINDOW), || Users {
-        users: Band::any(),
+    keyed_episodes(&by_ip, values.millis(WINDOW), || UsersInBand {
+        band: Band::any(),
         needed: values.count(USERS),
     })
     .into_iter()
@@ -90,6 +68,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::records::Record;
     use crate::detect::testing::{at, fail, run};
 
     fn spray(users: usize, every: i64) -> Vec<Record> {

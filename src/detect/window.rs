@@ -18,6 +18,29 @@ pub trait Tally {
     fn met(&self) -> bool;
 }
 
+/// A window that is met when at least `needed` users fall in `band`: the tally of the
+/// single-address spray and stuffing detections.
+pub struct UsersInBand {
+    pub band: Band,
+    pub needed: usize,
+}
+
+impl Tally for UsersInBand {
+    fn add(&mut self, record: &Record) {
+        if let Some(user) = &record.user {
+            self.band.add(user);
+        }
+    }
+    fn remove(&mut self, record: &Record) {
+        if let Some(user) = &record.user {
+            self.band.remove(user);
+        }
+    }
+    fn met(&self) -> bool {
+        self.band.users >= self.needed
+    }
+}
+
 /// Slides a window over `records` (time-sorted): it ends at each record in turn and reaches
 /// back over the records at most `width` ms older; `visit` sees the tally of each window and
 /// the window's range of indices.
