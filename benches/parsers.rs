@@ -5,6 +5,7 @@
 use std::hint::black_box;
 
 use authsift::classify::{client, is_legacy};
+use authsift::event::Parts;
 use authsift::input::{Chunk, detect};
 use authsift::time::Timestamp;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -61,7 +62,7 @@ fn readers(c: &mut Criterion) {
                 black_box(
                     detected
                         .shape
-                        .read_chunk(black_box(&data), chunk)
+                        .read_chunk(black_box(&data), chunk, Parts::ALL)
                         .events
                         .len(),
                 )
@@ -80,7 +81,7 @@ fn classifiers(c: &mut Criterion) {
         known_start: true,
         at_eof: true,
     };
-    let output = detected.shape.read_chunk(&data, chunk);
+    let output = detected.shape.read_chunk(&data, chunk, Parts::ALL);
     let mut group = c.benchmark_group("classify");
     group.throughput(Throughput::Elements(output.events.len() as u64));
     group.bench_function("is_legacy", |b| {

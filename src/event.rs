@@ -37,6 +37,45 @@ pub struct Event<'a> {
     pub targets: Vec<Target<'a>>,
 }
 
+/// The parts of an event a command reads. Readers step over the rest without building it
+/// (JSON objects are then checked for structure only), which is most of what makes a
+/// question about a few fields fast. uuid, published, eventType, legacyEventType,
+/// displayMessage, severity, outcome and `debugData.requestUri` are always read: they are
+/// short, and de-duplication and classification need them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts(u16);
+
+impl Parts {
+    pub const CORE: Parts = Parts(0);
+    /// `actor.*`
+    pub const ACTOR: Parts = Parts(1);
+    /// `client.ipAddress`, `client.zone`, `client.device`
+    pub const CLIENT: Parts = Parts(1 << 1);
+    /// `client.userAgent.*`
+    pub const USER_AGENT: Parts = Parts(1 << 2);
+    /// `client.geographicalContext.*`
+    pub const GEO: Parts = Parts(1 << 3);
+    /// `securityContext.*`
+    pub const SECURITY: Parts = Parts(1 << 4);
+    /// The `debugContext.debugData` entries other than `requestUri`.
+    pub const DEBUG_DATA: Parts = Parts(1 << 5);
+    /// `authenticationContext.externalSessionId`
+    pub const SESSION: Parts = Parts(1 << 6);
+    /// `transaction.id`
+    pub const TRANSACTION: Parts = Parts(1 << 7);
+    /// `target[]`
+    pub const TARGETS: Parts = Parts(1 << 8);
+    pub const ALL: Parts = Parts((1 << 9) - 1);
+
+    pub const fn with(self, other: Parts) -> Parts {
+        Parts(self.0 | other.0)
+    }
+
+    pub const fn has(self, part: Parts) -> bool {
+        self.0 & part.0 == part.0
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Outcome<'a> {
     pub result: Option<OutcomeResult<'a>>,

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
 use crate::error::Error;
-use crate::event::Event;
+use crate::event::{Event, Parts};
 use crate::filter::Filter;
 use crate::input::source::{InputPath, Opened, Source, describe_io, expand, hex_digest};
 use crate::input::{Chunk, ChunkOutput, Detected, Shape, detect};
@@ -20,6 +20,8 @@ use crate::time::Timestamp;
 
 /// A fold over events that can be split across workers and merged back in input order.
 pub trait Aggregate: Send {
+    /// The parts of each event that [`Aggregate::add`] reads; the readers skip the rest.
+    const PARTS: Parts = Parts::ALL;
     fn add(&mut self, event: &Event<'_>);
     fn merge(&mut self, later: Self);
 }
@@ -479,6 +481,12 @@ where
 {
     let shape = &file.shape;
     let size = state.options.chunk_size.max(1);
+    // A filter may test any field.
+    let parts = if state.options.filter.is_some() {
+        Parts::ALL
+    } else {
+        A::PARTS
+    };
     let chunks: Vec<Chunk> = (start..until)
         .step_by(size)
         .map(|from| Chunk {
@@ -490,7 +498,7 @@ where
         .collect();
     let mut outputs: Vec<ChunkOutput<'_>> = chunks
         .par_iter()
-        .map(|chunk| shape.read_chunk(data, *chunk))
+        .map(|chunk| shape.read_chunk(data, *chunk, parts))
         .collect();
     let mut next = start;
     for (chunk, output) in chunks.iter().zip(outputs.iter_mut()) {
@@ -509,6 +517,7 @@ where
                     known_start: true,
                     ..*chunk
                 },
+                parts,
             );
         }
         next = output.end.max(next);

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::aggregate::{DistinctSet, insert_distinct, merge_maps, min_max};
 use crate::classify::client::family;
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
-use crate::event::Event;
+use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
 use crate::time::Timestamp;
 
@@ -76,6 +76,8 @@ pub struct AgentRow {
 }
 
 impl Aggregate for Agents {
+    const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT).with(Parts::USER_AGENT);
+
     fn add(&mut self, event: &Event<'_>) {
         if !self.all_events && !is_legacy(event) {
             return;

@@ -4,7 +4,7 @@ use rustc_hash::FxHashMap;
 
 use crate::aggregate::{DistinctSet, insert_distinct, merge_maps, min_max};
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
-use crate::event::Event;
+use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
 use crate::time::Timestamp;
 
@@ -23,6 +23,8 @@ pub struct Summary {
 }
 
 impl Aggregate for Summary {
+    const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
+
     fn add(&mut self, event: &Event<'_>) {
         self.events += 1;
         let outcome = event.outcome.result.as_ref().map_or("", |r| r.as_str());

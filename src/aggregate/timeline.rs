@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::aggregate::{DistinctSet, insert_distinct, merge_maps};
 use crate::classify::{is_denied, is_failure, is_legacy, user_key};
-use crate::event::Event;
+use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
 use crate::time::Timestamp;
 
@@ -189,6 +189,8 @@ impl Timeline {
 }
 
 impl Aggregate for Timeline {
+    const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
+
     fn add(&mut self, event: &Event<'_>) {
         let failure = is_failure(event);
         let denied = is_denied(event);

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use memchr::{memchr, memchr2};
 
-use crate::event::{Event, OutcomeResult, Target, text};
+use crate::event::{Event, OutcomeResult, Parts, Target, text};
 use crate::input::json::targets_from_json;
 use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
 use crate::input::problem::{Problem, ProblemKind};
@@ -68,6 +68,41 @@ enum Column {
     TransactionId,
     TargetList,
     Target(usize, TargetField),
+}
+
+impl Column {
+    /// The part of an event the column fills.
+    fn part(self) -> Parts {
+        match self {
+            Column::Uuid
+            | Column::Published
+            | Column::EventType
+            | Column::LegacyEventType
+            | Column::DisplayMessage
+            | Column::Severity
+            | Column::OutcomeResult
+            | Column::OutcomeReason
+            | Column::RequestUri => Parts::CORE,
+            Column::ActorId
+            | Column::ActorType
+            | Column::ActorAlternateId
+            | Column::ActorDisplayName => Parts::ACTOR,
+            Column::ClientIp | Column::Zone | Column::Device => Parts::CLIENT,
+            Column::UserAgent | Column::Os | Column::Browser => Parts::USER_AGENT,
+            Column::City
+            | Column::State
+            | Column::Country
+            | Column::PostalCode
+            | Column::Lat
+            | Column::Lon => Parts::GEO,
+            Column::AsNumber | Column::AsOrg | Column::Isp | Column::Domain | Column::IsProxy => {
+                Parts::SECURITY
+            }
+            Column::ExternalSessionId => Parts::SESSION,
+            Column::TransactionId => Parts::TRANSACTION,
+            Column::TargetList | Column::Target(..) => Parts::TARGETS,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,8 +327,15 @@ pub fn read_records<'a>(
     data: &'a [u8],
     chunk: Chunk,
     layout: &CsvLayout,
+    parts: Parts,
     out: &mut ChunkOutput<'a>,
 ) {
+    // The columns of the parts wanted; the others are split off but not read.
+    let columns: Vec<Option<Column>> = layout
+        .columns
+        .iter()
+        .map(|column| column.filter(|c| parts.has(c.part())))
+        .collect();
     let mut fields = Vec::with_capacity(layout.column_count());
     let mut pos = if chunk.known_start {
         chunk.from
@@ -347,7 +389,7 @@ pub fn read_records<'a>(
                 continue;
             }
         };
-        match record_to_event(record, start, &fields, layout) {
+        match record_to_event(record, start, &fields, &columns) {
             Ok(event) => out.events.push(event),
             Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
         }
@@ -392,14 +434,14 @@ fn record_to_event<'a>(
     record: &'a str,
     base: usize,
     fields: &[FieldSpan],
-    layout: &CsvLayout,
+    columns: &[Option<Column>],
 ) -> Result<Event<'a>, (ProblemKind, String)> {
     let mut uuid = None;
     let mut published = None;
     let mut event_type = None;
     let mut event = Event::new(Cow::Borrowed(""), Timestamp(0), Cow::Borrowed(""));
     let mut targets: [Target<'a>; MAX_TARGETS] = Default::default();
-    for (column, span) in layout.columns.iter().zip(fields) {
+    for (column, span) in columns.iter().zip(fields) {
         let Some(column) = column else { continue };
         let Some(value) = field_text(record, base, *span) else {
             continue;

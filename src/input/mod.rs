@@ -11,7 +11,7 @@ use std::fmt;
 
 use memchr::memchr;
 
-use crate::event::Event;
+use crate::event::{Event, Parts};
 use crate::input::csv::{CsvLayout, CsvStyle};
 use crate::input::problem::Problem;
 
@@ -134,16 +134,17 @@ pub fn detect(prefix: &[u8]) -> Result<Detected, String> {
 }
 
 impl Shape {
-    /// Reads the records of `chunk`. A record that begins before `chunk.until` is read whole,
-    /// even past it; offsets in the output are offsets into `data`.
-    pub fn read_chunk<'a>(&self, data: &'a [u8], chunk: Chunk) -> ChunkOutput<'a> {
+    /// Reads the records of `chunk` into events holding `parts` (see [`Parts`]). A record
+    /// that begins before `chunk.until` is read whole, even past it; offsets in the output are
+    /// offsets into `data`.
+    pub fn read_chunk<'a>(&self, data: &'a [u8], chunk: Chunk, parts: Parts) -> ChunkOutput<'a> {
         let mut out = ChunkOutput::default();
         match self {
             Shape::JsonArray | Shape::JsonObjects => {
-                json::read_records(data, chunk, false, &mut out)
+                json::read_records(data, chunk, false, parts, &mut out)
             }
-            Shape::Ndjson => json::read_records(data, chunk, true, &mut out),
-            Shape::Csv(layout) => csv::read_records(data, chunk, layout, &mut out),
+            Shape::Ndjson => json::read_records(data, chunk, true, parts, &mut out),
+            Shape::Csv(layout) => csv::read_records(data, chunk, layout, parts, &mut out),
         }
         out.fingerprints = out.events.iter().map(Event::fingerprint).collect();
         out

@@ -9,6 +9,8 @@
 
 use std::borrow::Cow;
 
+use crate::input::json::structure::{self, StructureError};
+
 /// Deepest nesting accepted, as serde_json does: deeper input is malformed, not a stack overflow.
 const MAX_DEPTH: u32 = 128;
 
@@ -168,11 +170,24 @@ impl<'a> Cursor<'a> {
         Ok((text != b"null").then(|| std::str::from_utf8(text).unwrap_or_default()))
     }
 
-    /// Steps over any value, checking its syntax.
-    pub fn skip(&mut self) -> Result<()> {
+    /// Steps over a value that is not read: objects and arrays are checked for structure
+    /// only ([`structure`]), strings and scalars in full.
+    pub fn skip_unread(&mut self) -> Result<()> {
         match self.peek_kind()? {
-            Kind::Object => self.object(|cursor, _| cursor.skip()),
-            Kind::Array => self.array(|cursor| cursor.skip()),
+            Kind::Object | Kind::Array => match structure::value_end(self.data, self.pos) {
+                Ok(end) => {
+                    self.pos = end;
+                    Ok(())
+                }
+                Err(StructureError::Eof) => {
+                    self.pos = self.data.len();
+                    Err(self.error("input ends inside a value"))
+                }
+                Err(StructureError::Control(at)) => {
+                    self.pos = at;
+                    Err(self.error("control character inside a string"))
+                }
+            },
             Kind::String => self.raw_string().map(|_| ()),
             Kind::Scalar => self.scalar().map(|_| ()),
         }
@@ -383,9 +398,18 @@ fn hex4(digits: &[u8]) -> Option<u32> {
 mod tests {
     use super::*;
 
+    /// Walks every value with the grammar checked, as a record's own object is read.
+    fn walk(cursor: &mut Cursor<'_>) -> Result<()> {
+        match cursor.peek_kind()? {
+            Kind::Object => cursor.object(|cursor, _| walk(cursor)),
+            Kind::Array => cursor.array(walk),
+            Kind::String | Kind::Scalar => cursor.skip_unread(),
+        }
+    }
+
     fn skip(json: &str) -> Result<usize> {
         let mut cursor = Cursor::new(json.as_bytes(), 0);
-        cursor.skip().map(|()| cursor.pos)
+        walk(&mut cursor).map(|()| cursor.pos)
     }
 
     #[test]
@@ -430,6 +454,41 @@ mod tests {
                 "{json}"
             );
         }
+    }
+
+    #[test]
+    fn unread_objects_are_checked_for_structure_only() {
+        let unread = |json: &str| {
+            let mut cursor = Cursor::new(json.as_bytes(), 0);
+            cursor.skip_unread().map(|()| cursor.pos)
+        };
+        let json = r#"{"a":[tru, 01 "b"],"c":"}\"]"} "#;
+        assert_eq!(unread(json), Ok(json.len() - 1));
+        assert_eq!(
+            unread(r#"{"a":[1,2"#),
+            Err(JsonError {
+                offset: 9,
+                message: "input ends inside a value",
+                eof: true
+            })
+        );
+        assert_eq!(
+            unread("{\"a\":\"x\ny\"}"),
+            Err(JsonError {
+                offset: 7,
+                message: "control character inside a string",
+                eof: false
+            })
+        );
+        assert_eq!(unread(r#"{"a":tru}"#), Ok(9));
+        assert_eq!(
+            unread("tru"),
+            Err(JsonError {
+                offset: 3,
+                message: "input ends inside a value",
+                eof: true
+            })
+        );
     }
 
     #[test]

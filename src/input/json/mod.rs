@@ -7,17 +7,24 @@
 
 mod cursor;
 mod schema;
+mod structure;
 
 use memchr::{memchr2, memchr3};
 
-use crate::event::Target;
+use crate::event::{Parts, Target};
 use crate::input::problem::{Problem, ProblemKind};
 use crate::input::{Chunk, ChunkOutput};
 use cursor::Cursor;
 
 /// Reads the records of `chunk` (see [`crate::input::Shape::read_chunk`]). In NDJSON
 /// (`lines`), a broken record ends at its line's end, and reading resumes on the next line.
-pub fn read_records<'a>(data: &'a [u8], chunk: Chunk, lines: bool, out: &mut ChunkOutput<'a>) {
+pub fn read_records<'a>(
+    data: &'a [u8],
+    chunk: Chunk,
+    lines: bool,
+    parts: Parts,
+    out: &mut ChunkOutput<'a>,
+) {
     let mut pos = if chunk.known_start {
         chunk.from
     } else {
@@ -27,7 +34,7 @@ pub fn read_records<'a>(data: &'a [u8], chunk: Chunk, lines: bool, out: &mut Chu
     out.start = pos;
     while pos < chunk.until {
         match data[pos] {
-            b'{' => match read_object(data, pos, lines, chunk.at_eof, out) {
+            b'{' => match read_object(data, pos, lines, chunk.at_eof, parts, out) {
                 Some(end) => pos = end,
                 None => break,
             },
@@ -68,7 +75,7 @@ fn guess_record_start(data: &[u8], from: usize, until: usize, lines: bool) -> us
         let at = pos + i;
         let before = data[..at].iter().rposition(|b| !b.is_ascii_whitespace());
         if before.is_none_or(|b| matches!(data[b], b'[' | b',' | b']' | b'}'))
-            && let Ok(record) = schema::record(&mut Cursor::new(data, at))
+            && let Ok(record) = schema::record(&mut Cursor::new(data, at), Parts::CORE)
             && record.is_complete_event()
         {
             return at;
@@ -88,10 +95,11 @@ fn read_object<'a>(
     start: usize,
     lines: bool,
     at_eof: bool,
+    parts: Parts,
     out: &mut ChunkOutput<'a>,
 ) -> Option<usize> {
     let mut cursor = Cursor::new(data, start);
-    let error = match schema::record(&mut cursor) {
+    let error = match schema::record(&mut cursor, parts) {
         Ok(record) => {
             record.into_events(&mut |event| match event {
                 Ok(event) => out.events.push(event),
@@ -169,7 +177,7 @@ pub fn check_first_record(data: &[u8]) -> Result<(), String> {
     let Some(start) = data.iter().position(|&b| b == b'{') else {
         return Ok(());
     };
-    match schema::record(&mut Cursor::new(data, start)) {
+    match schema::record(&mut Cursor::new(data, start), Parts::CORE) {
         Ok(record) if !record.looks_like_event() => {
             Err("JSON whose first object has no uuid, published or eventType".into())
         }

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use crate::event::{Event, OutcomeResult, Target, Text, text};
+use crate::event::{Event, OutcomeResult, Parts, Target, Text, text};
 use crate::input::json::cursor::{Cursor, Kind, Result};
 use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
 use crate::input::problem::ProblemKind;
@@ -61,7 +61,7 @@ fn lenient_text<'a>(cursor: &mut Cursor<'a>) -> Result<Text<'a>> {
     match cursor.peek_kind()? {
         Kind::String => cursor.string().map(text),
         Kind::Scalar => cursor.scalar().map(|s| s.map(Cow::Borrowed)),
-        Kind::Object | Kind::Array => cursor.skip().map(|()| None),
+        Kind::Object | Kind::Array => cursor.skip_unread().map(|()| None),
     }
 }
 
@@ -73,12 +73,27 @@ fn nested<'a>(
     if cursor.peek_kind()? == Kind::Object {
         cursor.object(entry)
     } else {
-        cursor.skip()
+        cursor.skip_unread()
     }
 }
 
-/// Reads the event object at the cursor.
-pub fn record<'a>(cursor: &mut Cursor<'a>) -> Result<Record<'a>> {
+/// Reads `value` with `read` when `parts` include `part`; steps over it unread otherwise.
+fn read_part<'a>(
+    cursor: &mut Cursor<'a>,
+    parts: Parts,
+    part: Parts,
+    read: impl FnOnce(&mut Cursor<'a>) -> Result<()>,
+) -> Result<()> {
+    if parts.has(part) {
+        read(cursor)
+    } else {
+        cursor.skip_unread()
+    }
+}
+
+/// Reads the event object at the cursor: the `parts` of it a command needs, and the fields
+/// every command needs.
+pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts) -> Result<Record<'a>> {
     let mut record = Record::default();
     cursor.object(|cursor, key| {
         let event = &mut record.event;
@@ -93,89 +108,104 @@ pub fn record<'a>(cursor: &mut Cursor<'a>) -> Result<Record<'a>> {
                 match folded(&key, &mut [0; LONGEST_KEY]) {
                     b"result" => event.result = lenient_text(cursor)?,
                     b"reason" => event.reason = lenient_text(cursor)?,
-                    _ => cursor.skip()?,
+                    _ => cursor.skip_unread()?,
                 }
                 Ok(())
             })?,
-            b"actor" => nested(cursor, |cursor, key| {
-                let actor = &mut event.actor;
-                match folded(&key, &mut [0; LONGEST_KEY]) {
-                    b"id" => actor.id = lenient_text(cursor)?,
-                    b"type" => actor.kind = lenient_text(cursor)?,
-                    b"alternateid" => actor.alternate_id = lenient_text(cursor)?,
-                    b"displayname" => actor.display_name = lenient_text(cursor)?,
-                    _ => cursor.skip()?,
-                }
-                Ok(())
+            b"actor" => read_part(cursor, parts, Parts::ACTOR, |cursor| {
+                nested(cursor, |cursor, key| {
+                    let actor = &mut event.actor;
+                    match folded(&key, &mut [0; LONGEST_KEY]) {
+                        b"id" => actor.id = lenient_text(cursor)?,
+                        b"type" => actor.kind = lenient_text(cursor)?,
+                        b"alternateid" => actor.alternate_id = lenient_text(cursor)?,
+                        b"displayname" => actor.display_name = lenient_text(cursor)?,
+                        _ => cursor.skip_unread()?,
+                    }
+                    Ok(())
+                })
             })?,
-            b"client" => nested(cursor, |cursor, key| client(cursor, key, &mut event.client))?,
-            b"securitycontext" => nested(cursor, |cursor, key| {
-                let security = &mut event.security;
-                match folded(&key, &mut [0; LONGEST_KEY]) {
-                    b"asnumber" => {
-                        security.as_number =
-                            lenient_text(cursor)?.as_deref().and_then(parse_as_number)
+            b"client" => nested(cursor, |cursor, key| {
+                client(cursor, key, parts, &mut event.client)
+            })?,
+            b"securitycontext" => read_part(cursor, parts, Parts::SECURITY, |cursor| {
+                nested(cursor, |cursor, key| {
+                    let security = &mut event.security;
+                    match folded(&key, &mut [0; LONGEST_KEY]) {
+                        b"asnumber" => {
+                            security.as_number =
+                                lenient_text(cursor)?.as_deref().and_then(parse_as_number)
+                        }
+                        b"asorg" => security.as_org = lenient_text(cursor)?,
+                        b"isp" => security.isp = lenient_text(cursor)?,
+                        b"domain" => security.domain = lenient_text(cursor)?,
+                        b"isproxy" => {
+                            security.is_proxy =
+                                lenient_text(cursor)?.as_deref().and_then(parse_bool)
+                        }
+                        _ => cursor.skip_unread()?,
                     }
-                    b"asorg" => security.as_org = lenient_text(cursor)?,
-                    b"isp" => security.isp = lenient_text(cursor)?,
-                    b"domain" => security.domain = lenient_text(cursor)?,
-                    b"isproxy" => {
-                        security.is_proxy = lenient_text(cursor)?.as_deref().and_then(parse_bool)
-                    }
-                    _ => cursor.skip()?,
-                }
-                Ok(())
+                    Ok(())
+                })
             })?,
             b"debugcontext" => nested(cursor, |cursor, key| {
                 if key.eq_ignore_ascii_case(b"debugData") {
                     nested(cursor, |cursor, key| {
-                        let value = lenient_text(cursor)?;
                         if key.eq_ignore_ascii_case(b"requestUri") {
-                            event.request_uri = value;
-                        } else if let Some(value) = value {
+                            event.request_uri = lenient_text(cursor)?;
+                        } else if !parts.has(Parts::DEBUG_DATA) {
+                            cursor.skip_unread()?;
+                        } else if let Some(value) = lenient_text(cursor)? {
                             event.debug_data.push((key_text(key), value));
                         }
                         Ok(())
                     })
                 } else {
-                    cursor.skip()
+                    cursor.skip_unread()
                 }
             })?,
-            b"authenticationcontext" => nested(cursor, |cursor, key| {
-                if key.eq_ignore_ascii_case(b"externalSessionId") {
-                    event.external_session_id = lenient_text(cursor)?;
-                    Ok(())
-                } else {
-                    cursor.skip()
-                }
+            b"authenticationcontext" => read_part(cursor, parts, Parts::SESSION, |cursor| {
+                nested(cursor, |cursor, key| {
+                    if key.eq_ignore_ascii_case(b"externalSessionId") {
+                        event.external_session_id = lenient_text(cursor)?;
+                        Ok(())
+                    } else {
+                        cursor.skip_unread()
+                    }
+                })
             })?,
-            b"transaction" => nested(cursor, |cursor, key| {
-                if key.eq_ignore_ascii_case(b"id") {
-                    event.transaction_id = lenient_text(cursor)?;
-                    Ok(())
-                } else {
-                    cursor.skip()
-                }
+            b"transaction" => read_part(cursor, parts, Parts::TRANSACTION, |cursor| {
+                nested(cursor, |cursor, key| {
+                    if key.eq_ignore_ascii_case(b"id") {
+                        event.transaction_id = lenient_text(cursor)?;
+                        Ok(())
+                    } else {
+                        cursor.skip_unread()
+                    }
+                })
             })?,
-            b"target" => event.targets = targets(cursor)?,
+            b"target" => read_part(cursor, parts, Parts::TARGETS, |cursor| {
+                event.targets = targets(cursor)?;
+                Ok(())
+            })?,
             b"data" => nested(cursor, |cursor, key| {
                 if key.eq_ignore_ascii_case(b"events") && cursor.peek_kind()? == Kind::Array {
                     let mut events = Vec::new();
                     cursor.array(|cursor| {
                         if cursor.peek_kind()? == Kind::Object {
-                            events.push(self::record(cursor)?);
+                            events.push(self::record(cursor, parts)?);
                             Ok(())
                         } else {
-                            cursor.skip()
+                            cursor.skip_unread()
                         }
                     })?;
                     record.envelope = Some(events);
                     Ok(())
                 } else {
-                    cursor.skip()
+                    cursor.skip_unread()
                 }
             })?,
-            _ => cursor.skip()?,
+            _ => cursor.skip_unread()?,
         }
         Ok(())
     })?;
@@ -193,9 +223,13 @@ fn key_text(key: Cow<'_, [u8]>) -> Cow<'_, str> {
 fn client<'a>(
     cursor: &mut Cursor<'a>,
     key: Cow<'a, [u8]>,
+    parts: Parts,
     client: &mut crate::event::Client<'a>,
 ) -> Result<()> {
     match folded(&key, &mut [0; LONGEST_KEY]) {
+        b"ipaddress" | b"zone" | b"device" if !parts.has(Parts::CLIENT) => cursor.skip_unread()?,
+        b"useragent" if !parts.has(Parts::USER_AGENT) => cursor.skip_unread()?,
+        b"geographicalcontext" if !parts.has(Parts::GEO) => cursor.skip_unread()?,
         b"ipaddress" => client.ip_address = lenient_text(cursor)?,
         b"zone" => client.zone = lenient_text(cursor)?,
         b"device" => client.device = lenient_text(cursor)?,
@@ -204,7 +238,7 @@ fn client<'a>(
                 b"rawuseragent" => client.raw_user_agent = lenient_text(cursor)?,
                 b"os" => client.os = lenient_text(cursor)?,
                 b"browser" => client.browser = lenient_text(cursor)?,
-                _ => cursor.skip()?,
+                _ => cursor.skip_unread()?,
             }
             Ok(())
         })?,
@@ -222,15 +256,15 @@ fn client<'a>(
                         b"lon" => {
                             client.lon = lenient_text(cursor)?.as_deref().and_then(parse_number)
                         }
-                        _ => cursor.skip()?,
+                        _ => cursor.skip_unread()?,
                     }
                     Ok(())
                 })?,
-                _ => cursor.skip()?,
+                _ => cursor.skip_unread()?,
             }
             Ok(())
         })?,
-        _ => cursor.skip()?,
+        _ => cursor.skip_unread()?,
     }
     Ok(())
 }
@@ -239,12 +273,12 @@ fn client<'a>(
 pub fn targets<'a>(cursor: &mut Cursor<'a>) -> Result<Vec<Target<'a>>> {
     let mut targets = Vec::new();
     if cursor.peek_kind()? != Kind::Array {
-        cursor.skip()?;
+        cursor.skip_unread()?;
         return Ok(targets);
     }
     cursor.array(|cursor| {
         if cursor.peek_kind()? != Kind::Object {
-            return cursor.skip();
+            return cursor.skip_unread();
         }
         let mut target = Target::default();
         cursor.object(|cursor, key| {
@@ -253,7 +287,7 @@ pub fn targets<'a>(cursor: &mut Cursor<'a>) -> Result<Vec<Target<'a>>> {
                 b"type" => target.kind = lenient_text(cursor)?,
                 b"alternateid" => target.alternate_id = lenient_text(cursor)?,
                 b"displayname" => target.display_name = lenient_text(cursor)?,
-                _ => cursor.skip()?,
+                _ => cursor.skip_unread()?,
             }
             Ok(())
         })?;
@@ -338,7 +372,7 @@ mod tests {
 
     fn read(json: &str) -> Vec<std::result::Result<Event<'_>, (ProblemKind, String)>> {
         let mut events = Vec::new();
-        record(&mut Cursor::new(json.as_bytes(), 0))
+        record(&mut Cursor::new(json.as_bytes(), 0), Parts::ALL)
             .expect("valid JSON")
             .into_events(&mut |e| events.push(e));
         events

@@ -1,0 +1,253 @@
+//! Stepping over a JSON object or array that a command does not read, 64 bytes at a time:
+//! each block is classified into bit masks (quotes, backslashes, brackets, control bytes),
+//! strings are found from the quotes that are not escaped, and the brackets outside strings
+//! are counted until the value closes. This checks structure only: brackets balance, strings
+//! close, and no string holds a raw control character (a line break, in NDJSON, so a broken
+//! record still ends at its line). The tokens between are not checked against the grammar.
+
+/// Why stepping over a value failed, and where (an offset into the data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StructureError {
+    /// The data ends before the value closes.
+    Eof,
+    /// A raw control character inside a string, at this offset.
+    Control(usize),
+}
+
+/// Bit `i` of each mask stands for byte `i` of a 64-byte block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Masks {
+    quote: u64,
+    backslash: u64,
+    open: u64,
+    close: u64,
+    control: u64,
+}
+
+/// The offset just past the object or array that opens at `start` (`data[start]` is `{` or
+/// `[`).
+pub fn value_end(data: &[u8], start: usize) -> Result<usize, StructureError> {
+    let mut depth: u64 = 0;
+    // The first byte of the next block is escaped by a backslash ending this one.
+    let mut escape_carry = false;
+    // The next block starts inside a string.
+    let mut in_string = false;
+    let mut block_start = start;
+    while block_start < data.len() {
+        let masks = match data.get(block_start..block_start + 64) {
+            Some(block) => classify(block.try_into().unwrap_or(&[b' '; 64])),
+            None => {
+                let mut padded = [b' '; 64];
+                let rest = &data[block_start..];
+                padded[..rest.len()].copy_from_slice(rest);
+                classify(&padded)
+            }
+        };
+        let escaped = escaped_bytes(masks.backslash, &mut escape_carry);
+        let quotes = masks.quote & !escaped;
+        // Bits from each opening quote up to (not including) its closing quote.
+        let inside = prefix_xor(quotes) ^ if in_string { u64::MAX } else { 0 };
+        in_string = inside >> 63 == 1;
+        let control = masks.control & inside;
+        let opens = masks.open & !inside;
+        let closes = masks.close & !inside;
+        let limit = if control != 0 {
+            control.trailing_zeros()
+        } else {
+            64
+        };
+        // Most blocks cannot close the value: skip them without walking their brackets.
+        if control == 0 && u64::from(closes.count_ones()) < depth {
+            depth = depth + u64::from(opens.count_ones()) - u64::from(closes.count_ones());
+        } else {
+            let mut brackets = (opens | closes) & low_bits(limit);
+            while brackets != 0 {
+                let bit = brackets.trailing_zeros();
+                if opens >> bit & 1 == 1 {
+                    depth += 1;
+                } else {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(block_start + bit as usize + 1);
+                    }
+                }
+                brackets &= brackets - 1;
+            }
+            if control != 0 {
+                return Err(StructureError::Control(block_start + limit as usize));
+            }
+        }
+        block_start += 64;
+    }
+    Err(StructureError::Eof)
+}
+
+/// The `n` lowest bits set.
+fn low_bits(n: u32) -> u64 {
+    if n >= 64 { u64::MAX } else { (1 << n) - 1 }
+}
+
+/// Each bit the exclusive-or of itself and all lower bits: set between an opening quote and
+/// its closing quote.
+fn prefix_xor(mut bits: u64) -> u64 {
+    for shift in [1, 2, 4, 8, 16, 32] {
+        bits ^= bits << shift;
+    }
+    bits
+}
+
+/// The bytes escaped by a backslash: each backslash that is not itself escaped escapes the
+/// byte after it. Backslashes are rare in Okta's data, so walking them one by one is cheap.
+fn escaped_bytes(backslash: u64, carry: &mut bool) -> u64 {
+    let mut escaped = u64::from(*carry);
+    let mut pending = backslash & !escaped;
+    *carry = false;
+    while pending != 0 {
+        let bit = pending.trailing_zeros();
+        if bit == 63 {
+            *carry = true;
+            break;
+        }
+        escaped |= 1 << (bit + 1);
+        pending &= !(1 << bit) & !(1 << (bit + 1));
+    }
+    escaped
+}
+
+#[cfg(target_arch = "x86_64")]
+fn classify(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    let mut masks = Masks::default();
+    // SAFETY: SSE2 is part of the x86_64 baseline, and each load reads 16 bytes inside
+    // `block`, which is 64 bytes long.
+    unsafe {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let backslash = _mm_set1_epi8(b'\\' as i8);
+        // `{` and `[` differ only in bit 0x20, as do `}` and `]`.
+        let case_bit = _mm_set1_epi8(0x20);
+        let open = _mm_set1_epi8(b'{' as i8);
+        let close = _mm_set1_epi8(b'}' as i8);
+        let highest_control = _mm_set1_epi8(0x1F);
+        for lane in 0..4 {
+            let bytes = _mm_loadu_si128(block.as_ptr().add(lane * 16).cast::<__m128i>());
+            let folded = _mm_or_si128(bytes, case_bit);
+            let mask = |v| u64::from(_mm_movemask_epi8(v) as u16) << (lane * 16);
+            masks.quote |= mask(_mm_cmpeq_epi8(bytes, quote));
+            masks.backslash |= mask(_mm_cmpeq_epi8(bytes, backslash));
+            masks.open |= mask(_mm_cmpeq_epi8(folded, open));
+            masks.close |= mask(_mm_cmpeq_epi8(folded, close));
+            let at_most_control =
+                _mm_cmpeq_epi8(_mm_max_epu8(bytes, highest_control), highest_control);
+            masks.control |= mask(at_most_control);
+        }
+    }
+    masks
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn classify(block: &[u8; 64]) -> Masks {
+    let mut masks = Masks::default();
+    for (i, &byte) in block.iter().enumerate() {
+        let bit = 1u64 << i;
+        match byte {
+            b'"' => masks.quote |= bit,
+            b'\\' => masks.backslash |= bit,
+            b'{' | b'[' => masks.open |= bit,
+            b'}' | b']' => masks.close |= bit,
+            0..0x20 => masks.control |= bit,
+            _ => {}
+        }
+    }
+    masks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The end of the value at `start`, found one byte at a time.
+    fn value_end_bytewise(data: &[u8], start: usize) -> Result<usize, StructureError> {
+        let (mut depth, mut in_string, mut escaped) = (0u32, false, false);
+        for (at, &byte) in data.iter().enumerate().skip(start) {
+            if in_string {
+                match byte {
+                    _ if escaped => escaped = false,
+                    b'\\' => escaped = true,
+                    b'"' => in_string = false,
+                    0..0x20 => return Err(StructureError::Control(at)),
+                    _ => {}
+                }
+                continue;
+            }
+            match byte {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(at + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Err(StructureError::Eof)
+    }
+
+    #[test]
+    fn agrees_with_a_bytewise_scan_at_every_alignment() {
+        // Runs of backslashes before quotes, brackets inside strings, and a value long enough
+        // to span blocks, shifted across every position of a 64-byte block.
+        let values = [
+            r#"{"a":"x\\"}"#.to_string(),
+            r#"{"a":"x\"}","b":[1,{"c":"]"}]}"#.to_string(),
+            r#"["\\\\\"[", "\\\\", {}, [[]]]"#.to_string(),
+            format!(
+                r#"{{"k":"{}","v":[{}]}}"#,
+                "\\\"".repeat(70),
+                "{},".repeat(50) + "0"
+            ),
+            format!(r#"{{"k":"{}\\"}}"#, "\\\\".repeat(40)),
+            "{\"a\":\"line\nbreak\"}".to_string(),
+            r#"{"a":"never closed}"#.to_string(),
+            "[[[]]".to_string(),
+        ];
+        for value in &values {
+            for shift in 0..130 {
+                let data = format!("{}{value} ", " ".repeat(shift));
+                assert_eq!(
+                    value_end(data.as_bytes(), shift),
+                    value_end_bytewise(data.as_bytes(), shift),
+                    "{value} at {shift}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_a_bytewise_scan_on_the_bundled_sample() {
+        let data = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/okta-sample.json"
+        ))
+        .expect("the bundled sample");
+        let mut checked = 0;
+        // Objects that are values: after a colon, comma or bracket, not inside a string.
+        let is_value = |start: usize| {
+            let before = data[..start].iter().rposition(|b| !b.is_ascii_whitespace());
+            before.is_none_or(|b| matches!(data[b], b':' | b',' | b'['))
+        };
+        for start in memchr::memchr_iter(b'{', &data).filter(|&s| is_value(s)) {
+            assert_eq!(
+                value_end(&data, start),
+                value_end_bytewise(&data, start),
+                "at {start}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 1000, "{checked} objects");
+    }
+}
