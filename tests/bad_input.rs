@@ -419,7 +419,9 @@ fn broken_values_cost_the_event_only_where_they_are_read() {
     assert_eq!(code, 0);
 
     let output = authsift()
-        .args(["search", "--format", "csv", "--fields", "uuid", "--filter", "uuid pr", path])
+        .args([
+            "search", "--format", "csv", "--fields", "uuid", "--filter", "uuid pr", path,
+        ])
         .output()
         .unwrap();
     assert_eq!(

@@ -9,7 +9,7 @@ use crate::aggregate::summary::Summary;
 use crate::aggregate::targets::Targets;
 use crate::aggregate::timeline::{GroupBy, Timeline, TimelineConfig};
 use crate::detect::records::Hunt;
-use crate::event::Event;
+use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
 
 /// The finest bucket of the report's timeline; wider ones are regrouped from it.
@@ -52,6 +52,13 @@ impl Default for Case {
 }
 
 impl Aggregate for Case {
+    const PARTS: Parts = Summary::PARTS
+        .with(Timeline::PARTS)
+        .with(Agents::PARTS)
+        .with(Sources::PARTS)
+        .with(Targets::PARTS)
+        .with(Hunt::PARTS);
+
     fn add(&mut self, event: &Event<'_>) {
         self.summary.add(event);
         self.timeline.add(event);

@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap;
 
 use crate::aggregate::{DistinctSet, Earliest, insert_distinct, merge_maps, min_max};
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
-use crate::event::Event;
+use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
 use crate::time::Timestamp;
 
@@ -72,6 +72,11 @@ impl Sources {
 }
 
 impl Aggregate for Sources {
+    const PARTS: Parts = Parts::ACTOR
+        .with(Parts::CLIENT)
+        .with(Parts::GEO)
+        .with(Parts::SECURITY);
+
     fn add(&mut self, event: &Event<'_>) {
         let Some(ip) = event.client.ip_address.as_deref() else {
             return;

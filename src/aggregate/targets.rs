@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 
 use crate::aggregate::{DistinctSet, insert_distinct, merge_maps, min_max};
 use crate::classify::{is_denied, is_failure, is_legacy, user_key};
-use crate::event::Event;
+use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
 use crate::time::Timestamp;
 
@@ -48,6 +48,8 @@ impl Targets {
 }
 
 impl Aggregate for Targets {
+    const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
+
     fn add(&mut self, event: &Event<'_>) {
         if !is_failure(event) && !is_denied(event) {
             return;

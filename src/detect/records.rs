@@ -11,7 +11,7 @@ use rustc_hash::FxHashSet;
 
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::detect::password_in_username::looks_like_password;
-use crate::event::Event;
+use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
 use crate::time::Timestamp;
 
@@ -127,6 +127,13 @@ pub struct Hunt {
 }
 
 impl Aggregate for Hunt {
+    const PARTS: Parts = Parts::ACTOR
+        .with(Parts::CLIENT)
+        .with(Parts::USER_AGENT)
+        .with(Parts::GEO)
+        .with(Parts::SECURITY)
+        .with(Parts::DEBUG_DATA);
+
     fn add(&mut self, event: &Event<'_>) {
         let Some(kind) = kind_of(&event.event_type) else {
             return;

@@ -260,7 +260,11 @@ mod tests {
             for shift in 0..130 {
                 let data = format!("{}{value} ", " ".repeat(shift));
                 let expected = value_end_bytewise(data.as_bytes(), shift);
-                assert_eq!(value_end(data.as_bytes(), shift), expected, "{value} at {shift}");
+                assert_eq!(
+                    value_end(data.as_bytes(), shift),
+                    expected,
+                    "{value} at {shift}"
+                );
                 // The portable classifier too, where the CPU would pick a wider one.
                 assert_eq!(
                     value_end_with(data.as_bytes(), shift, classify),
