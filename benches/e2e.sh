@@ -139,6 +139,10 @@ PY
     done
     read -r st sm < <(median_run authsift "$file" "$AUTHSIFT" --threads "$THREADS" summary -q -f json "$file")
     row "summary (+SHA-256)" "$shape" "$size" "authsift $THREADS threads" "$st" "$sm" "$bytes" 0
+    read -r ht hm < <(median_run authsift "$file" "$AUTHSIFT" --threads "$THREADS" hunt -q -f json "$file")
+    row "hunt (13 detections)" "$shape" "$size" "authsift $THREADS threads" "$ht" "$hm" "$bytes" 0
+    read -r rt rm < <(median_run authsift "$file" "$AUTHSIFT" --threads "$THREADS" report -q -o "$BENCH_DIR/report.html" "$file")
+    row "report (one pass, +SHA-256)" "$shape" "$size" "authsift $THREADS threads" "$rt" "$rm" "$bytes" 0
   done
   gz=$BENCH_DIR/okta-$size.ndjson.gz
   [ -s "$gz" ] || gzip -c -6 "$BENCH_DIR/okta-$size.ndjson" > "$gz"
