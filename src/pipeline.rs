@@ -481,12 +481,13 @@ where
 {
     let shape = &file.shape;
     let size = state.options.chunk_size.max(1);
-    // A filter may test any field.
-    let parts = if state.options.filter.is_some() {
-        Parts::ALL
-    } else {
-        A::PARTS
-    };
+    let parts = A::PARTS.with(
+        state
+            .options
+            .filter
+            .as_ref()
+            .map_or(Parts::CORE, |f| f.parts()),
+    );
     let chunks: Vec<Chunk> = (start..until)
         .step_by(size)
         .map(|from| Chunk {

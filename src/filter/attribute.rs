@@ -1,7 +1,7 @@
 //! The attribute paths of the filter language (also `search --fields`), spelt as Okta documents
 //! them and matched ignoring case, and how each one is read from a normalised event.
 
-use crate::event::{Event, Target, Text};
+use crate::event::{Event, Parts, Target, Text};
 use crate::time::Timestamp;
 
 /// What an attribute holds; decides which operators and which literals it takes.
@@ -93,6 +93,31 @@ enum EventField {
     IsProxy,
     ExternalSessionId,
     TransactionId,
+}
+
+impl EventField {
+    fn part(self) -> Parts {
+        use EventField as E;
+        match self {
+            E::Uuid
+            | E::Published
+            | E::EventType
+            | E::LegacyEventType
+            | E::DisplayMessage
+            | E::Severity
+            | E::OutcomeResult
+            | E::OutcomeReason => Parts::CORE,
+            E::ActorId | E::ActorType | E::ActorAlternateId | E::ActorDisplayName => Parts::ACTOR,
+            E::ClientIpAddress | E::ClientZone | E::ClientDevice => Parts::CLIENT,
+            E::ClientUserAgent | E::ClientOs | E::ClientBrowser => Parts::USER_AGENT,
+            E::City | E::State | E::Country | E::PostalCode | E::Latitude | E::Longitude => {
+                Parts::GEO
+            }
+            E::AsNumber | E::AsOrg | E::Isp | E::Domain | E::IsProxy => Parts::SECURITY,
+            E::ExternalSessionId => Parts::SESSION,
+            E::TransactionId => Parts::TRANSACTION,
+        }
+    }
 }
 
 /// The attributes of each target.
@@ -192,6 +217,16 @@ impl Attribute {
             path: format!("{DEBUG_DATA}{key}").into(),
             source: Source::DebugData(key.into()),
         })
+    }
+
+    /// The part of an event the attribute is read from.
+    pub fn part(&self) -> Parts {
+        match &self.source {
+            Source::Event(field) => field.part(),
+            Source::Target(_) => Parts::TARGETS,
+            Source::DebugData(key) if key.eq_ignore_ascii_case("requestUri") => Parts::CORE,
+            Source::DebugData(_) => Parts::DEBUG_DATA,
+        }
     }
 
     /// The path in Okta's spelling, whatever case it was written in.

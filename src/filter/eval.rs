@@ -4,9 +4,21 @@ use std::cmp::Ordering;
 
 use super::attribute::Value;
 use super::parser::{Comparison, Expr, Operand, Operator};
-use crate::event::Event;
+use crate::event::{Event, Parts};
 
 impl Expr {
+    /// The parts of an event the expression reads.
+    pub fn parts(&self) -> Parts {
+        match self {
+            Expr::Any(terms) | Expr::All(terms) => terms
+                .iter()
+                .fold(Parts::CORE, |parts, term| parts.with(term.parts())),
+            Expr::Not(inner) => inner.parts(),
+            Expr::Present(attribute) => attribute.part(),
+            Expr::Compare(comparison) => comparison.attribute.part(),
+        }
+    }
+
     pub fn matches(&self, event: &Event<'_>) -> bool {
         match self {
             Expr::Any(terms) => terms.iter().any(|term| term.matches(event)),

@@ -21,7 +21,7 @@ use unicode_width::UnicodeWidthStr;
 
 pub use attribute::{Attribute, ValueType};
 
-use crate::event::Event;
+use crate::event::{Event, Parts};
 
 /// A parsed filter expression.
 #[derive(Debug, Clone)]
@@ -38,6 +38,11 @@ impl Filter {
 
     pub fn matches(&self, event: &Event<'_>) -> bool {
         self.expression.matches(event)
+    }
+
+    /// The parts of an event the filter reads, so that they are read whatever the command.
+    pub fn parts(&self) -> Parts {
+        self.expression.parts()
     }
 }
 

@@ -529,3 +529,37 @@ fn evaluates_like_okta() {
         );
     }
 }
+
+#[test]
+fn a_filter_names_the_parts_of_an_event_it_reads() {
+    use crate::event::Parts;
+    let parts = |expression: &str| Filter::parse(expression).expect("valid").parts();
+    assert_eq!(
+        parts(r#"eventType eq "x" and outcome.reason pr"#),
+        Parts::CORE
+    );
+    assert_eq!(
+        parts(r#"debugContext.debugData.requestUri co "/sso/wsfed/active""#),
+        Parts::CORE
+    );
+    assert_eq!(
+        parts(r#"debugContext.debugData.threatSuspected eq "true""#),
+        Parts::DEBUG_DATA
+    );
+    assert_eq!(
+        parts(
+            r#"not (client.geographicalContext.country eq "France" or target.type eq "AppUser") and actor.id pr"#
+        ),
+        Parts::GEO.with(Parts::TARGETS).with(Parts::ACTOR)
+    );
+    assert_eq!(
+        parts(
+            r#"client.zone pr or client.userAgent.os pr or securityContext.isp pr or authenticationContext.externalSessionId pr or transaction.id pr"#
+        ),
+        Parts::CLIENT
+            .with(Parts::USER_AGENT)
+            .with(Parts::SECURITY)
+            .with(Parts::SESSION)
+            .with(Parts::TRANSACTION)
+    );
+}
