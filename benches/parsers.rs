@@ -4,9 +4,11 @@
 
 use std::hint::black_box;
 
+use authsift::aggregate::timeline::Timeline;
 use authsift::classify::{client, is_legacy};
 use authsift::event::Parts;
 use authsift::input::{Chunk, detect};
+use authsift::pipeline::Aggregate;
 use authsift::time::Timestamp;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -57,17 +59,20 @@ fn readers(c: &mut Criterion) {
             at_eof: true,
         };
         group.throughput(Throughput::Bytes(data.len() as u64));
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                black_box(
-                    detected
-                        .shape
-                        .read_chunk(black_box(&data), chunk, Parts::ALL)
-                        .events
-                        .len(),
-                )
-            })
-        });
+        // Every part (search), and the parts `timeline` reads.
+        for (parts_name, parts) in [("all", Parts::ALL), ("timeline", Timeline::PARTS)] {
+            group.bench_function(format!("{name}/{parts_name}"), |b| {
+                b.iter(|| {
+                    black_box(
+                        detected
+                            .shape
+                            .read_chunk(black_box(&data), chunk, parts)
+                            .events
+                            .len(),
+                    )
+                })
+            });
+        }
     }
     group.finish();
 }
