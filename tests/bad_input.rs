@@ -397,10 +397,11 @@ fn a_stream_abandoned_early_does_not_hang() {
     assert_eq!(child.wait().unwrap().code(), Some(2));
 }
 
-/// Values a command does not read are checked for structure (brackets balance, strings
-/// close) but not token by token, as an on-demand JSON parser does: a bare word where a
-/// string belongs in `request.ipChain`, which nothing reads, costs no event; in a target, it
-/// costs the event only in commands that read targets; a string left open always does.
+/// Values a command does not read are checked for structure (brackets balance and match,
+/// strings close, only punctuation, numbers and `true`/`false`/`null` letters outside strings)
+/// but not token by token, as an on-demand JSON parser does: a missing comma in
+/// `request.ipChain`, which nothing reads, costs no event; `nul` in a target costs the event
+/// only in commands that read targets; a string left open always does.
 #[test]
 fn broken_values_cost_the_event_only_where_they_are_read() {
     let path = "testdata/bad/broken-unread-value.ndjson";
@@ -408,12 +409,12 @@ fn broken_values_cost_the_event_only_where_they_are_read() {
     assert_eq!(
         stderr,
         format!(
-            "authsift: warning: {path}:3: skipped record (invalid JSON: control character inside a string) at byte 954\n\
+            "authsift: warning: {path}:3: skipped record (invalid JSON: control character inside a string) at byte 964\n\
              authsift: warning: {path}: 1 record skipped (invalid JSON 1)\n"
         )
     );
     assert!(
-        stdout.contains(",ndjson,955,2,0,0,0,1,2024-05-01T12:00:00.000Z,2024-05-01T12:01:00.000Z,"),
+        stdout.contains(",ndjson,965,2,0,0,0,1,2024-05-01T12:00:00.000Z,2024-05-01T12:01:00.000Z,"),
         "{stdout}"
     );
     assert_eq!(code, 0);
@@ -431,8 +432,8 @@ fn broken_values_cost_the_event_only_where_they_are_read() {
     assert_eq!(
         String::from_utf8(output.stderr).unwrap(),
         format!(
-            "authsift: warning: {path}:2: skipped record (invalid JSON: expected a value) at byte 640\n\
-             authsift: warning: {path}:3: skipped record (invalid JSON: control character inside a string) at byte 954\n\
+            "authsift: warning: {path}:2: skipped record (invalid JSON: invalid literal) at byte 656\n\
+             authsift: warning: {path}:3: skipped record (invalid JSON: control character inside a string) at byte 964\n\
              authsift: warning: {path}: 2 records skipped (invalid JSON 2)\n"
         )
     );

@@ -4,7 +4,8 @@
 
 mod common;
 
-use authsift::pipeline::{FileReport, Options, read_bytes};
+use authsift::event::{Event, Parts};
+use authsift::pipeline::{Aggregate, FileReport, Options, read_bytes};
 use common::{Collect, testdata};
 
 /// A small deterministic generator (xorshift64*), so that a failing case can be replayed.
@@ -19,26 +20,62 @@ impl Rng {
     }
 }
 
-fn read(data: &[u8], chunk_size: usize) -> (Vec<serde_json::Value>, FileReport) {
+/// Collects the uuids of the events read with only the parts every command reads, so that
+/// every object the others read goes through the structure scan instead.
+#[derive(Default)]
+struct CollectCore(Vec<String>);
+
+impl Aggregate for CollectCore {
+    const PARTS: Parts = Parts::CORE;
+
+    fn add(&mut self, event: &Event<'_>) {
+        self.0.push(event.uuid.to_string());
+    }
+
+    fn merge(&mut self, later: CollectCore) {
+        self.0.extend(later.0);
+    }
+}
+
+fn read<A: Aggregate>(
+    data: &[u8],
+    chunk_size: usize,
+    make: impl Fn() -> A + Sync,
+) -> (A, FileReport) {
     let options = Options {
         chunk_size,
         ..Options::default()
     };
-    let mut run = read_bytes("input", data, &options, Collect::default).expect("not strict");
-    (run.aggregate.0, run.files.remove(0))
+    let mut run = read_bytes("input", data, &options, make).expect("not strict");
+    (run.aggregate, run.files.remove(0))
 }
 
-/// Reads `data` whole and in 13-byte chunks: the same events and skips either way.
+/// Reads `data` whole and in 13-byte chunks: the same events and skips either way, whether
+/// every part of an event is read or only the core. Reading less skips no more records.
 fn read_all(data: &[u8]) {
-    let (whole, whole_report) = read(data, 1 << 20);
-    let (chunked, chunked_report) = read(data, 13);
-    assert_eq!(chunked, whole, "{:?}", String::from_utf8_lossy(data));
-    assert_eq!(
-        chunked_report.skipped,
-        whole_report.skipped,
-        "{:?}",
-        String::from_utf8_lossy(data)
+    let text = String::from_utf8_lossy(data);
+    let (whole, whole_report) = read(data, 1 << 20, Collect::default);
+    let (chunked, chunked_report) = read(data, 13, Collect::default);
+    assert_eq!(chunked.0, whole.0, "{text:?}");
+    assert_eq!(chunked_report.skipped, whole_report.skipped, "{text:?}");
+
+    let (core, core_report) = read(data, 1 << 20, CollectCore::default);
+    let (core_chunked, core_chunked_report) = read(data, 13, CollectCore::default);
+    assert_eq!(core_chunked.0, core.0, "{text:?}");
+    assert_eq!(core_chunked_report.skipped, core_report.skipped, "{text:?}");
+    assert!(
+        core_report.skipped_total() <= whole_report.skipped_total(),
+        "{text:?}"
     );
+
+    let mut core_uuids = core.0.iter();
+    for event in &whole.0 {
+        let uuid = event["uuid"].as_str().expect("a uuid");
+        assert!(
+            core_uuids.any(|u| u == uuid),
+            "{uuid} read in full but not in core: {text:?}"
+        );
+    }
 }
 
 const FIXTURES: [&str; 6] = [

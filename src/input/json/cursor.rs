@@ -183,9 +183,9 @@ impl<'a> Cursor<'a> {
                     self.pos = self.data.len();
                     Err(self.error("input ends inside a value"))
                 }
-                Err(StructureError::Control(at)) => {
+                Err(StructureError::Invalid(at, message)) => {
                     self.pos = at;
-                    Err(self.error("control character inside a string"))
+                    Err(self.error(message))
                 }
             },
             Kind::String => self.raw_string().map(|_| ()),
