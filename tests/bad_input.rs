@@ -438,3 +438,36 @@ fn broken_values_cost_the_event_only_where_they_are_read() {
         )
     );
 }
+
+/// A lost quote turns the strings after it inside out. In a one-line API page, brace matching
+/// from the broken record would run on through every record after it; the reader instead
+/// resumes where the next record plausibly begins, whether or not the command reads the field.
+#[test]
+fn a_lost_quote_costs_one_record_not_the_rest_of_the_page() {
+    let path = "testdata/bad/lost-quote.json";
+    for (command, message) in [
+        ("summary", "unexpected character outside a string"),
+        ("search", "expected `,` or `}`"),
+    ] {
+        let output = authsift()
+            .args([command, "--format", "csv", "--filter", "uuid pr", path])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(output.stderr).unwrap(),
+            format!(
+                "authsift: warning: {path}:1: skipped record (invalid JSON: {message}) at byte 306\n\
+                 authsift: warning: {path}: 1 record skipped (invalid JSON 1)\n"
+            ),
+            "{command}"
+        );
+    }
+    let (stdout, _, code) = summary(path, &[]);
+    assert!(
+        stdout.contains(
+            ",json-array,8305,3,0,0,0,1,2024-05-01T00:14:55.366Z,2024-05-01T05:40:48.058Z,"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(code, 0);
+}

@@ -109,10 +109,10 @@ fn read_object<'a>(
         }
         Err(error) => error,
     };
-    if !at_eof && (error.eof || (lines && memchr::memchr(b'\n', &data[start..]).is_none())) {
-        return None;
-    }
     if lines {
+        if !at_eof && (error.eof || memchr::memchr(b'\n', &data[start..]).is_none()) {
+            return None;
+        }
         let line_end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
         let (offset, message) = if error.offset > line_end || error.eof {
             (line_end, "the line ends inside the record")
@@ -123,27 +123,51 @@ fn read_object<'a>(
             .push(Problem::new(ProblemKind::InvalidJson, offset, message));
         return Some(line_end + 1);
     }
-    if error.eof {
-        out.problems.push(Problem::new(
-            ProblemKind::Truncated,
-            start,
-            format!(
-                "{} bytes, the input ends inside the record",
-                data.len() - start
-            ),
-        ));
-        return Some(data.len());
+    if !at_eof && error.eof {
+        return None;
     }
-    out.problems.push(Problem::new(
-        ProblemKind::InvalidJson,
-        error.offset,
-        error.message,
-    ));
-    Some(object_end(data, start).unwrap_or(data.len()))
+    // Where the broken record ends: its closing brace when its structure holds (a bad token),
+    // else where the next record plausibly begins, so that a lost quote or bracket costs this
+    // record only rather than the records after it.
+    let end = match structure::value_end(data, start) {
+        Ok(end) => Some(end),
+        Err(_) => Some(guess_record_start(data, start + 1, data.len(), false))
+            .filter(|&next| next < data.len()),
+    };
+    match end {
+        None if !at_eof => None,
+        None if error.eof => {
+            out.problems.push(Problem::new(
+                ProblemKind::Truncated,
+                start,
+                format!(
+                    "{} bytes, the input ends inside the record",
+                    data.len() - start
+                ),
+            ));
+            Some(data.len())
+        }
+        Some(end) if error.eof => {
+            out.problems.push(Problem::new(
+                ProblemKind::InvalidJson,
+                start,
+                "the record does not end before the next one begins",
+            ));
+            Some(end)
+        }
+        end => {
+            out.problems.push(Problem::new(
+                ProblemKind::InvalidJson,
+                error.offset,
+                error.message,
+            ));
+            Some(end.unwrap_or(data.len()))
+        }
+    }
 }
 
 /// The offset just past the object opening at `start`, matching braces outside strings; `None`
-/// when the data ends first. Used to step over a record that does not parse.
+/// when the data ends first. Used to tell one-line records from pretty-printed ones.
 pub fn object_end(data: &[u8], start: usize) -> Option<usize> {
     let mut depth = 0u32;
     let mut pos = start;
