@@ -3,7 +3,8 @@
 //!
 //! Records are found by walking the top level: whitespace, commas and array brackets between
 //! records are skipped, each object is read in place field by field ([`cursor`], [`schema`]),
-//! and an object that fails is stepped over by brace matching so the records after it count.
+//! and an object that fails is stepped over (to its closing brace, or to where the next record
+//! plausibly begins when its structure is broken) so the records after it count.
 
 mod cursor;
 mod schema;
@@ -87,7 +88,9 @@ fn guess_record_start(data: &[u8], from: usize, until: usize, lines: bool) -> us
 
 /// Reads the object starting at `start` and returns the offset just past it. A record that
 /// does not parse is reported where the reader stopped and stepped over: to the end of its line
-/// in NDJSON, else by brace matching. One that the data ends inside is truncated.
+/// in NDJSON, else to its closing brace or, when its brackets or quotes do not hold, to the
+/// next plausible record start. One that the data ends inside, with no record after, is
+/// truncated.
 /// `None` when the data ends inside the record and more is to come (`!at_eof`): the record is
 /// left for the next read.
 fn read_object<'a>(
