@@ -23,12 +23,13 @@ pub const DETECTION: Detection = Detection {
 };
 
 fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let proxied = context
         .records
         .iter()
         .filter(|r| r.is_failed_sign_in() || r.is_successful_sign_in())
         .filter(|r| r.proxy);
-    group_by(proxied, |r| Some(r.ip.as_deref().unwrap_or("unknown")))
+    group_by(proxied, |r| Some(table.text(r.ip).unwrap_or("unknown")))
         .into_iter()
         .map(|(ip, sign_ins)| {
             let successes = sign_ins
@@ -36,7 +37,7 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
                 .filter(|r| r.outcome == Outcome::Success)
                 .count();
             let failures = sign_ins.len() - successes;
-            let finding = Finding::new(&DETECTION, Key::ip(ip), sign_ins.iter().copied());
+            let finding = Finding::new(&DETECTION, Key::ip(ip), sign_ins.iter().copied(), table);
             let users = finding.users.len();
             let details = format!(
                 "{} through proxy {ip} ({successes} succeeded, {failures} failed) for {}",

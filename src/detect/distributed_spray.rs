@@ -81,19 +81,19 @@ struct Spread {
 impl Tally for Spread {
     fn add(&mut self, record: &Record) {
         self.failures += 1;
-        if let Some(user) = &record.user {
+        if let Some(user) = record.user {
             self.users.add(user);
         }
-        if let Some(ip) = &record.ip {
+        if let Some(ip) = record.ip {
             self.ips.add(ip);
         }
     }
     fn remove(&mut self, record: &Record) {
         self.failures -= 1;
-        if let Some(user) = &record.user {
+        if let Some(user) = record.user {
             self.users.remove(user);
         }
-        if let Some(ip) = &record.ip {
+        if let Some(ip) = record.ip {
             self.ips.remove(ip);
         }
     }
@@ -107,12 +107,13 @@ impl Tally for Spread {
 }
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
-    let failing = failing_ips(context.records);
+    let table = context.table;
+    let failing = failing_ips(context);
     let failures: Vec<&Record> = context
         .records
         .iter()
         .filter(|r| r.is_failed_sign_in())
-        .filter(|r| r.ip.as_deref().is_some_and(|ip| failing.contains(ip)))
+        .filter(|r| table.text(r.ip).is_some_and(|ip| failing.contains(ip)))
         .collect();
     let max_per_user = values.get(MAX_PER_USER);
     let mut tally = Spread {
@@ -130,9 +131,9 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         .into_iter()
         .map(|range| {
             let attempts = &failures[range];
-            let finding = Finding::new(&DETECTION, Key::tenant(), attempts.iter().copied());
+            let finding = Finding::new(&DETECTION, Key::tenant(), attempts.iter().copied(), table);
             let mut per_ip = Distinct::default();
-            for ip in attempts.iter().filter_map(|r| r.ip.as_ref()) {
+            for ip in attempts.iter().filter_map(|r| r.ip) {
                 per_ip.add(ip);
             }
             let (users, ips) = (finding.users.len(), finding.ips.len());
