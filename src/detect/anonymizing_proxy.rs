@@ -28,8 +28,8 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
         .records
         .iter()
         .filter(|r| r.is_failed_sign_in() || r.is_successful_sign_in())
-        .filter(|r| r.proxy);
-    group_by(proxied, |r| Some(table.text(r.ip).unwrap_or("unknown")))
+        .filter(|r| table.source_of(r).proxy);
+    group_by(proxied, |r| Some(table.ip(r).unwrap_or("unknown")))
         .into_iter()
         .map(|(ip, sign_ins)| {
             let successes = sign_ins
@@ -63,13 +63,10 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::detect::records::{Kind, Record};
-    use crate::detect::testing::{at, fail, record, run, success};
+    use crate::detect::testing::{at, fail, record, run, success, with_source};
 
     fn proxied(record: Record) -> Record {
-        Record {
-            proxy: true,
-            ..record
-        }
+        with_source(record, |source| source.proxy = true)
     }
 
     #[test]

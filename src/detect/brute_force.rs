@@ -95,18 +95,21 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testing::{at, fail, run, text};
+    use crate::detect::testing::{at, fail, run, text, with_source};
 
     fn attempts(n: i64, every: i64) -> Vec<Record> {
         (0..n)
-            .map(|i| Record {
-                country: text(["France", "Germany"][i as usize % 2]),
-                asn: text(["AS16276 ovh sas", "AS14061 digitalocean, llc"][i as usize % 2]),
-                ..fail(
+            .map(|i| {
+                let attempt = fail(
                     at(i * every),
                     "hiroshi@example.com",
                     &format!("203.0.113.{}", i % 3),
-                )
+                );
+                with_source(attempt, |source| {
+                    source.country = text(["France", "Germany"][i as usize % 2]);
+                    source.asn =
+                        text(["AS16276 ovh sas", "AS14061 digitalocean, llc"][i as usize % 2]);
+                })
             })
             .collect()
     }

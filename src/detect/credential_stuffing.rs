@@ -49,7 +49,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
     let by_ip = group_by(
         context.records.iter().filter(|r| r.is_failed_sign_in()),
-        |r| table.text(r.ip),
+        |r| table.ip(r),
     );
     keyed_episodes(&by_ip, values.millis(WINDOW), || UsersInBand {
         band: Band::new(1, values.get(MAX_PER_USER)),

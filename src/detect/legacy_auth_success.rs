@@ -74,12 +74,12 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testing::{at, fail, run, success, text};
+    use crate::detect::testing::{at, fail, run, success, text, with_source};
 
     fn legacy(record: Record, user_agent: &str) -> Record {
+        let record = with_source(record, |source| source.user_agent = text(user_agent));
         Record {
             legacy: true,
-            user_agent: text(user_agent),
             ..record
         }
     }

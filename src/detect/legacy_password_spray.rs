@@ -42,7 +42,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             .records
             .iter()
             .filter(|r| r.legacy && r.is_failed_sign_in()),
-        |r| table.text(r.ip),
+        |r| table.ip(r),
     );
     keyed_episodes(&by_ip, values.millis(WINDOW), || UsersInBand {
         band: Band::any(),

@@ -122,7 +122,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 .iter()
                 .filter(|r| r.kind == Kind::PushSent && r.published >= from)
                 .filter(|r| r.published <= last.published)
-                .filter_map(|r| table.text(r.ip))
+                .filter_map(|r| table.ip(r))
                 .collect();
             let accepted: Vec<&Record> = events
                 .iter()
@@ -132,8 +132,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 .filter(|r| r.outcome == Outcome::Success)
                 .filter(|r| r.published > from && r.published <= until)
                 .filter(|r| {
-                    storm_ips.is_empty()
-                        || table.text(r.ip).is_some_and(|ip| storm_ips.contains(ip))
+                    storm_ips.is_empty() || table.ip(r).is_some_and(|ip| storm_ips.contains(ip))
                 })
                 .collect();
             let end = accepted

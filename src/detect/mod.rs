@@ -192,12 +192,13 @@ impl Finding {
         for record in evidence {
             let t = record.published;
             window = Some(window.map_or((t, t), |(first, last)| (first.min(t), last.max(t))));
+            let source = table.source_of(record);
             for (set, value) in [
                 (&mut users, record.user),
-                (&mut ips, record.ip),
-                (&mut user_agents, record.user_agent),
-                (&mut countries, record.country),
-                (&mut asns, record.asn),
+                (&mut ips, source.ip),
+                (&mut user_agents, source.user_agent),
+                (&mut countries, source.country),
+                (&mut asns, source.asn),
             ] {
                 if let Some(value) = table.text(value) {
                     set.insert(value.to_string());
@@ -297,7 +298,7 @@ pub fn hunt(records: &Records, settings: &Settings, show_secrets: bool) -> Vec<F
 pub fn failing_ips<'a>(context: &Context<'a>) -> FxHashSet<&'a str> {
     let mut tally: FxHashMap<&str, (u64, u64)> = FxHashMap::default();
     for record in context.records {
-        let Some(ip) = context.table.text(record.ip) else {
+        let Some(ip) = context.table.ip(record) else {
             continue;
         };
         if record.is_failed_sign_in() {
@@ -343,7 +344,7 @@ pub mod testing {
     use std::cell::RefCell;
 
     use super::*;
-    use crate::detect::records::{Kind, Outcome, PlaceId, TextId};
+    use crate::detect::records::{Kind, Outcome, PlaceId, Source, SourceId, TextId};
 
     thread_local! {
         /// The table test records refer to: one per test, as each test runs on its own thread.
@@ -380,13 +381,25 @@ pub mod testing {
             legacy: false,
             user: text(user),
             typed_secret: None,
-            ip: text(ip),
-            user_agent: None,
-            country: None,
-            location: None,
-            asn: None,
-            proxy: false,
+            source: source(Source {
+                ip: text(ip),
+                ..Source::default()
+            }),
             threats: None,
+        }
+    }
+
+    fn source(source: Source) -> SourceId {
+        TABLE.with_borrow_mut(|table| table.source_id(source))
+    }
+
+    /// `record` with its source changed by `change`.
+    pub fn with_source(record: Record, change: impl FnOnce(&mut Source)) -> Record {
+        let mut changed = TABLE.with_borrow(|table| table.source_of(&record));
+        change(&mut changed);
+        Record {
+            source: source(changed),
+            ..record
         }
     }
 

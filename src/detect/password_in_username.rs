@@ -147,7 +147,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             .records
             .iter()
             .filter(|r| r.kind == Kind::SignIn && r.user.is_some()),
-        |r| table.text(r.ip),
+        |r| table.ip(r),
     );
     let mut by_secret: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
     for record in context.records.iter().filter(|r| r.is_failed_sign_in()) {
@@ -162,7 +162,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             let owners: Vec<(&Record, &Record)> = failures
                 .iter()
                 .filter_map(|failure| {
-                    let later = sign_ins_from.get(table.text(failure.ip)?)?;
+                    let later = sign_ins_from.get(table.ip(failure)?)?;
                     let next = later[later.partition_point(|r| r.published <= failure.published)..]
                         .first()?;
                     (next.published.0 - failure.published.0 <= within).then_some((*failure, *next))

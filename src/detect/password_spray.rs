@@ -87,7 +87,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
     let by_ip = group_by(
         context.records.iter().filter(|r| r.is_failed_sign_in()),
-        |r| table.text(r.ip),
+        |r| table.ip(r),
     );
     let (min, max) = (values.get(MIN_PER_USER), values.get(MAX_PER_USER));
     let width = values.millis(WINDOW);

@@ -2,8 +2,8 @@
 //!
 //! Only events some detection needs are kept — sign-in attempts that succeeded, failed or were
 //! denied, MFA verifications, pushes, lockouts and ThreatInsight events — never the whole
-//! stream, and each as a few owned fields. Repeated text (addresses, user agents, countries) is
-//! shared within a chunk.
+//! stream, and each as a few small fields: texts, places and sources are kept once in a table
+//! and referred to by id, because millions of records repeat a few thousand of them.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -44,7 +44,8 @@ pub enum Outcome {
     Other,
 }
 
-/// One kept event, in 64 bytes: its texts and place are ids into the [`Table`] of its [`Hunt`].
+/// One kept event, in 48 bytes: its texts and its source are ids into the [`Table`] of its
+/// [`Hunt`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub published: Timestamp,
@@ -58,15 +59,7 @@ pub struct Record {
     pub user: Option<TextId>,
     /// The `actor.alternateId` of a failed sign-in, as typed, when it looks like a password.
     pub typed_secret: Option<TextId>,
-    pub ip: Option<TextId>,
-    pub user_agent: Option<TextId>,
-    pub country: Option<TextId>,
-    /// Latitude and longitude in degrees.
-    pub location: Option<PlaceId>,
-    /// `AS14061 digitalocean, llc`.
-    pub asn: Option<TextId>,
-    /// `securityContext.isProxy`.
-    pub proxy: bool,
+    pub source: SourceId,
     /// ThreatInsight's `threatDetections` (or else `outcome.reason`) of a `Threat` record.
     pub threats: Option<TextId>,
 }
@@ -109,8 +102,27 @@ fn kind_of(event_type: &str) -> Option<Kind> {
 pub struct TextId(NonZeroU32);
 
 /// A latitude and longitude of a [`Table`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PlaceId(NonZeroU32);
+
+/// A [`Source`] of a [`Table`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceId(NonZeroU32);
+
+/// Where an event came from. A client sends many events alike in all of these, so a record
+/// refers to them as one entry of its table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Source {
+    pub ip: Option<TextId>,
+    pub user_agent: Option<TextId>,
+    pub country: Option<TextId>,
+    /// Latitude and longitude in degrees.
+    pub location: Option<PlaceId>,
+    /// `AS14061 digitalocean, llc`.
+    pub asn: Option<TextId>,
+    /// `securityContext.isProxy`.
+    pub proxy: bool,
+}
 
 /// An event's uuid. Canonical lower-case ones, nearly all of them, are kept as their 16 bytes;
 /// any other text, upper case included, as it was, so that it prints back unchanged.
@@ -120,7 +132,8 @@ pub enum Uuid {
     Other(TextId),
 }
 
-/// The texts and places records refer to, each kept once, numbered in order of first use.
+/// The texts, places and sources records refer to, each kept once, numbered in order of first
+/// use.
 #[derive(Debug, Default, Clone)]
 pub struct Table {
     texts: Vec<Arc<str>>,
@@ -128,6 +141,8 @@ pub struct Table {
     places: Vec<(f64, f64)>,
     /// By the bits of latitude and longitude, so that only identical numbers share an id.
     place_ids: FxHashMap<(u64, u64), PlaceId>,
+    sources: Vec<Source>,
+    source_ids: FxHashMap<Source, SourceId>,
 }
 
 /// The id of the `index`th entry of a table: ids count from 1, so that `None` costs nothing.
@@ -165,6 +180,14 @@ impl Table {
             })
     }
 
+    pub fn source_id(&mut self, source: Source) -> SourceId {
+        let sources = &mut self.sources;
+        *self.source_ids.entry(source).or_insert_with(|| {
+            sources.push(source);
+            SourceId(id_at(sources.len() - 1))
+        })
+    }
+
     pub fn uuid_of(&mut self, text: &str) -> Uuid {
         match parse_uuid(text) {
             Some(value) if !text.bytes().any(|b| b.is_ascii_uppercase()) => {
@@ -181,6 +204,25 @@ impl Table {
 
     pub fn place(&self, id: Option<PlaceId>) -> Option<(f64, f64)> {
         id.and_then(|id| self.places.get(index_of(id.0))).copied()
+    }
+
+    pub fn source_of(&self, record: &Record) -> Source {
+        self.sources
+            .get(index_of(record.source.0))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The client IP of `record`.
+    pub fn ip(&self, record: &Record) -> Option<&str> {
+        self.text(self.source_of(record).ip)
+    }
+
+    /// Frees what only adding entries needs, once the records are complete.
+    fn stop_adding(&mut self) {
+        self.text_ids = FxHashMap::default();
+        self.place_ids = FxHashMap::default();
+        self.source_ids = FxHashMap::default();
     }
 
     /// The uuid as it was in the input.
@@ -207,28 +249,28 @@ impl Table {
     fn absorb(&mut self, later: Table, records: &mut [Record]) {
         let texts: Vec<TextId> = later.texts.iter().map(|t| self.text_id(t)).collect();
         let places: Vec<PlaceId> = later.places.iter().map(|&p| self.place_id(p)).collect();
-        let text = |id: &mut Option<TextId>| {
-            if let Some(id) = id {
-                *id = texts[index_of(id.0)];
-            }
-        };
+        let text = |id: Option<TextId>| id.map(|id| texts[index_of(id.0)]);
+        let sources: Vec<SourceId> = later
+            .sources
+            .iter()
+            .map(|source| {
+                self.source_id(Source {
+                    ip: text(source.ip),
+                    user_agent: text(source.user_agent),
+                    country: text(source.country),
+                    location: source.location.map(|id| places[index_of(id.0)]),
+                    asn: text(source.asn),
+                    proxy: source.proxy,
+                })
+            })
+            .collect();
         for record in records {
-            for id in [
-                &mut record.user,
-                &mut record.typed_secret,
-                &mut record.ip,
-                &mut record.user_agent,
-                &mut record.country,
-                &mut record.asn,
-                &mut record.threats,
-            ] {
-                text(id);
-            }
+            record.user = text(record.user);
+            record.typed_secret = text(record.typed_secret);
+            record.threats = text(record.threats);
+            record.source = sources[index_of(record.source.0)];
             if let Uuid::Other(id) = &mut record.uuid {
                 *id = texts[index_of(id.0)];
-            }
-            if let Some(place) = &mut record.location {
-                *place = places[index_of(place.0)];
             }
         }
     }
@@ -296,6 +338,14 @@ impl Aggregate for Hunt {
                     .or(event.outcome.reason.as_deref())
             })
             .flatten();
+        let source = Source {
+            ip: client.ip_address.as_deref().map(|t| table.text_id(t)),
+            user_agent: client.raw_user_agent.as_deref().map(|t| table.text_id(t)),
+            country: client.country.as_deref().map(|t| table.text_id(t)),
+            location,
+            asn: asn.map(|t| table.text_id(&t)),
+            proxy: context.is_proxy == Some(true),
+        };
         self.records.push(Record {
             published: event.published,
             uuid: table.uuid_of(&event.uuid),
@@ -304,12 +354,7 @@ impl Aggregate for Hunt {
             legacy: is_legacy(event),
             user: user_key(event).map(|u| table.text_id(&u)),
             typed_secret,
-            ip: client.ip_address.as_deref().map(|t| table.text_id(t)),
-            user_agent: client.raw_user_agent.as_deref().map(|t| table.text_id(t)),
-            country: client.country.as_deref().map(|t| table.text_id(t)),
-            location,
-            asn: asn.map(|t| table.text_id(&t)),
-            proxy: context.is_proxy == Some(true),
+            source: table.source_id(source),
             threats: threats.map(|t| table.text_id(t)),
         });
     }
@@ -342,10 +387,9 @@ impl Hunt {
                 record.user = None;
             }
         }
-        Records {
-            records,
-            table: self.table,
-        }
+        let mut table = self.table;
+        table.stop_adding();
+        Records { records, table }
     }
 }
 
@@ -403,7 +447,7 @@ mod tests {
 
     #[test]
     fn records_stay_small() {
-        assert!(std::mem::size_of::<Record>() <= 64);
+        assert!(std::mem::size_of::<Record>() <= 48);
     }
 
     #[test]
@@ -416,12 +460,14 @@ mod tests {
             legacy: false,
             user: Some(table.text_id(user)),
             typed_secret: None,
-            ip: Some(table.text_id(ip)),
-            user_agent: None,
-            country: None,
-            location: Some(table.place_id(place)),
-            asn: None,
-            proxy: false,
+            source: {
+                let source = Source {
+                    ip: Some(table.text_id(ip)),
+                    location: Some(table.place_id(place)),
+                    ..Source::default()
+                };
+                table.source_id(source)
+            },
             threats: None,
         };
         let mut earlier = Hunt::default();
@@ -441,8 +487,8 @@ mod tests {
             (
                 table.uuid(r.uuid),
                 table.text(r.user),
-                table.text(r.ip),
-                table.place(r.location),
+                table.ip(r),
+                table.place(table.source_of(r).location),
             )
         };
         assert_eq!(
@@ -469,6 +515,9 @@ mod tests {
             ]
         );
         assert_eq!(records[0].user, records[2].user);
-        assert_eq!(records[0].ip, records[1].ip);
+        assert_eq!(
+            table.source_of(&records[0]).ip,
+            table.source_of(&records[1]).ip
+        );
     }
 }

@@ -110,7 +110,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 
     let failing = failing_ips(context);
     let failures = || context.records.iter().filter(|r| r.is_failed_sign_in());
-    let failures_from = group_by(failures(), |r| table.text(r.ip));
+    let failures_from = group_by(failures(), |r| table.ip(r));
     let failures_for = group_by(failures(), |r| table.text(r.user));
     // The failures in `list` (time-sorted) within [from, to).
     let between = |list: Option<&Vec<&Record>>, from: i64, to: i64| -> usize {
@@ -122,7 +122,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 
     let mut first_success: FxHashMap<(&str, &str), Timestamp> = FxHashMap::default();
     for success in context.records.iter().filter(|r| r.is_successful_sign_in()) {
-        if let (Some(user), Some(ip)) = (table.text(success.user), table.text(success.ip)) {
+        if let (Some(user), Some(ip)) = (table.text(success.user), table.ip(success)) {
             first_success.entry((user, ip)).or_insert(success.published);
         }
     }
@@ -135,7 +135,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         let t = success.published;
         let since = t.0.saturating_sub(window);
         let mut reasons = BTreeSet::new();
-        if let Some(ip) = table.text(success.ip).filter(|ip| failing.contains(ip)) {
+        if let Some(ip) = table.ip(success).filter(|ip| failing.contains(ip)) {
             let sources: BTreeSet<&str> = attacks_from
                 .get(ip)
                 .into_iter()
@@ -156,7 +156,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         // The user coming back from an address they had signed in from before it started.
         let returning = |from: Timestamp| {
             table
-                .text(success.ip)
+                .ip(success)
                 .and_then(|ip| first_success.get(&(user, ip)))
                 .is_some_and(|first| *first < from)
         };
@@ -209,7 +209,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 .collect();
             let successes: Vec<&Record> = episode.iter().map(|(r, _)| *r).collect();
             let success_ips: BTreeSet<&str> =
-                successes.iter().filter_map(|r| table.text(r.ip)).collect();
+                successes.iter().filter_map(|r| table.ip(r)).collect();
             let source_failures: usize = success_ips
                 .iter()
                 .map(|ip| between(failures_from.get(ip), from, to))

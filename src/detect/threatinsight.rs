@@ -67,7 +67,7 @@ fn severity_of(level: &str) -> Option<Severity> {
 fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
     let threats = context.records.iter().filter(|r| r.kind == Kind::Threat);
-    group_by(threats, |r| Some(table.text(r.ip).unwrap_or("unknown")))
+    group_by(threats, |r| Some(table.ip(r).unwrap_or("unknown")))
         .into_iter()
         .map(|(ip, events)| {
             let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
