@@ -29,7 +29,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::detect::params::{Param, Settings, Values};
-use crate::detect::records::{Record, Records, Table};
+use crate::detect::records::{Record, Records, Table, Uuid};
 use crate::time::Timestamp;
 
 /// How bad a finding is, least to most.
@@ -188,6 +188,8 @@ impl Finding {
             BTreeSet::new(),
             BTreeSet::new(),
         );
+        // Equal uuid texts are equal `Uuid`s within one table, so these tell repeats apart.
+        let mut seen: FxHashSet<Uuid> = FxHashSet::default();
         let mut uuids: Vec<String> = Vec::new();
         for record in evidence {
             let t = record.published;
@@ -201,13 +203,14 @@ impl Finding {
                 (&mut asns, source.asn),
             ] {
                 if let Some(value) = table.text(value) {
-                    set.insert(value.to_string());
+                    set.insert(value);
                 }
             }
-            uuids.push(table.uuid(record.uuid));
+            if seen.insert(record.uuid) {
+                uuids.push(table.uuid(record.uuid));
+            }
         }
-        let mut seen = BTreeSet::new();
-        uuids.retain(|u| seen.insert(u.clone()));
+        let sorted = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
         let (start, end) = window.unwrap_or((Timestamp(0), Timestamp(0)));
         Finding {
             detection: detection.id,
@@ -217,11 +220,11 @@ impl Finding {
             end,
             key,
             counts: Vec::new(),
-            users: users.into_iter().collect(),
-            ips: ips.into_iter().collect(),
-            user_agents: user_agents.into_iter().collect(),
-            countries: countries.into_iter().collect(),
-            asns: asns.into_iter().collect(),
+            users: sorted(users),
+            ips: sorted(ips),
+            user_agents: sorted(user_agents),
+            countries: sorted(countries),
+            asns: sorted(asns),
             evidence: uuids,
             details: String::new(),
             credit: detection.credit,
