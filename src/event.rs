@@ -356,7 +356,7 @@ const HEX_DIGITS: [u8; 256] = {
 };
 
 /// A canonical uuid (`8-4-4-4-12` hex digits, any case) as a number.
-fn parse_uuid(text: &str) -> Option<u128> {
+pub(crate) fn parse_uuid(text: &str) -> Option<u128> {
     let bytes = text.as_bytes();
     if bytes.len() != 36 || [8, 13, 18, 23].iter().any(|&i| bytes[i] != b'-') {
         return None;

@@ -63,13 +63,13 @@ struct Locks {
 impl Tally for Locks {
     fn add(&mut self, record: &Record) {
         self.count += 1;
-        if let Some(user) = &record.user {
+        if let Some(user) = record.user {
             self.users.add(user);
         }
     }
     fn remove(&mut self, record: &Record) {
         self.count -= 1;
-        if let Some(user) = &record.user {
+        if let Some(user) = record.user {
             self.users.remove(user);
         }
     }
@@ -79,12 +79,13 @@ impl Tally for Locks {
 }
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let locks: Vec<&Record> = context
         .records
         .iter()
         .filter(|r| r.kind == Kind::Lock && r.user.is_some())
         .collect();
-    let by_user = group_by(locks.iter().copied(), |r| r.user.as_deref());
+    let by_user = group_by(locks.iter().copied(), |r| table.text(r.user));
     let per_user = keyed_episodes(&by_user, values.millis(USER_WINDOW), || Locks {
         users: Band::any(),
         count: 0,
@@ -93,7 +94,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     })
     .into_iter()
     .map(|(user, locks)| {
-        let finding = Finding::new(&DETECTION, Key::user(user), locks.iter().copied());
+        let finding = Finding::new(&DETECTION, Key::user(user), locks.iter().copied(), table);
         let details = format!(
             "{user} locked out {} times in {}",
             locks.len(),
@@ -111,7 +112,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         .into_iter()
         .map(|range| {
             let locks = &locks[range];
-            let finding = Finding::new(&DETECTION, Key::tenant(), locks.iter().copied());
+            let finding = Finding::new(&DETECTION, Key::tenant(), locks.iter().copied(), table);
             let users = finding.users.len();
             let details = format!(
                 "{} locked out in {}",

@@ -23,12 +23,13 @@ pub const DETECTION: Detection = Detection {
 };
 
 fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let proxied = context
         .records
         .iter()
         .filter(|r| r.is_failed_sign_in() || r.is_successful_sign_in())
-        .filter(|r| r.proxy);
-    group_by(proxied, |r| Some(r.ip.as_deref().unwrap_or("unknown")))
+        .filter(|r| table.source_of(r).proxy);
+    group_by(proxied, |r| Some(table.ip(r).unwrap_or("unknown")))
         .into_iter()
         .map(|(ip, sign_ins)| {
             let successes = sign_ins
@@ -36,7 +37,7 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
                 .filter(|r| r.outcome == Outcome::Success)
                 .count();
             let failures = sign_ins.len() - successes;
-            let finding = Finding::new(&DETECTION, Key::ip(ip), sign_ins.iter().copied());
+            let finding = Finding::new(&DETECTION, Key::ip(ip), sign_ins.iter().copied(), table);
             let users = finding.users.len();
             let details = format!(
                 "{} through proxy {ip} ({successes} succeeded, {failures} failed) for {}",
@@ -62,13 +63,10 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::detect::records::{Kind, Record};
-    use crate::detect::testing::{at, fail, record, run, success};
+    use crate::detect::testing::{at, fail, record, run, success, with_source};
 
     fn proxied(record: Record) -> Record {
-        Record {
-            proxy: true,
-            ..record
-        }
+        with_source(record, |source| source.proxy = true)
     }
 
     #[test]

@@ -57,9 +57,10 @@ impl Tally for Failures {
 }
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let by_user = group_by(
         context.records.iter().filter(|r| r.is_failed_sign_in()),
-        |r| r.user.as_deref(),
+        |r| table.text(r.user),
     );
     keyed_episodes(&by_user, values.millis(WINDOW), || Failures {
         count: 0,
@@ -67,7 +68,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     })
     .into_iter()
     .map(|(user, failures)| {
-        let finding = Finding::new(&DETECTION, Key::user(user), failures.iter().copied());
+        let finding = Finding::new(&DETECTION, Key::user(user), failures.iter().copied(), table);
         let (ips, countries, asns) = (
             finding.ips.len(),
             finding.countries.len(),
@@ -94,18 +95,21 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testing::{at, fail, run};
+    use crate::detect::testing::{at, fail, run, text, with_source};
 
     fn attempts(n: i64, every: i64) -> Vec<Record> {
         (0..n)
-            .map(|i| Record {
-                country: Some(["France", "Germany"][i as usize % 2].into()),
-                asn: Some(["AS16276 ovh sas", "AS14061 digitalocean, llc"][i as usize % 2].into()),
-                ..fail(
+            .map(|i| {
+                let attempt = fail(
                     at(i * every),
                     "hiroshi@example.com",
                     &format!("203.0.113.{}", i % 3),
-                )
+                );
+                with_source(attempt, |source| {
+                    source.country = text(["France", "Germany"][i as usize % 2]);
+                    source.asn =
+                        text(["AS16276 ovh sas", "AS14061 digitalocean, llc"][i as usize % 2]);
+                })
             })
             .collect()
     }

@@ -46,9 +46,10 @@ pub const DETECTION: Detection = Detection {
 };
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let by_ip = group_by(
         context.records.iter().filter(|r| r.is_failed_sign_in()),
-        |r| r.ip.as_deref(),
+        |r| table.ip(r),
     );
     keyed_episodes(&by_ip, values.millis(WINDOW), || UsersInBand {
         band: Band::new(1, values.get(MAX_PER_USER)),
@@ -56,7 +57,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     })
     .into_iter()
     .map(|(ip, attempts)| {
-        let finding = Finding::new(&DETECTION, Key::ip(ip), attempts.iter().copied());
+        let finding = Finding::new(&DETECTION, Key::ip(ip), attempts.iter().copied(), table);
         let users = finding.users.len();
         let details = format!(
             "{} failed sign-ins against {} from {ip} in {}",

@@ -2,7 +2,7 @@
 //! only the tenant-wide view shows it.
 
 use crate::detect::params::{Param, Unit, Values};
-use crate::detect::records::Record;
+use crate::detect::records::{Record, Table};
 use crate::detect::window::{Band, Distinct, Tally, episodes};
 use crate::detect::{Context, Detection, Finding, Key, Severity, failing_ips, plural, span};
 
@@ -71,29 +71,30 @@ pub const DETECTION: Detection = Detection {
     run,
 };
 
-struct Spread {
+struct Spread<'t> {
+    table: &'t Table,
     users: Band,
     ips: Distinct,
     failures: u64,
     needed: (usize, usize, u64, u64),
 }
 
-impl Tally for Spread {
+impl Tally for Spread<'_> {
     fn add(&mut self, record: &Record) {
         self.failures += 1;
-        if let Some(user) = &record.user {
+        if let Some(user) = record.user {
             self.users.add(user);
         }
-        if let Some(ip) = &record.ip {
+        if let Some(ip) = self.table.source_of(record).ip {
             self.ips.add(ip);
         }
     }
     fn remove(&mut self, record: &Record) {
         self.failures -= 1;
-        if let Some(user) = &record.user {
+        if let Some(user) = record.user {
             self.users.remove(user);
         }
-        if let Some(ip) = &record.ip {
+        if let Some(ip) = self.table.source_of(record).ip {
             self.ips.remove(ip);
         }
     }
@@ -107,15 +108,17 @@ impl Tally for Spread {
 }
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
-    let failing = failing_ips(context.records);
+    let table = context.table;
+    let failing = failing_ips(context);
     let failures: Vec<&Record> = context
         .records
         .iter()
         .filter(|r| r.is_failed_sign_in())
-        .filter(|r| r.ip.as_deref().is_some_and(|ip| failing.contains(ip)))
+        .filter(|r| table.ip(r).is_some_and(|ip| failing.contains(ip)))
         .collect();
     let max_per_user = values.get(MAX_PER_USER);
     let mut tally = Spread {
+        table,
         users: Band::new(1, max_per_user),
         ips: Distinct::default(),
         failures: 0,
@@ -130,9 +133,9 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         .into_iter()
         .map(|range| {
             let attempts = &failures[range];
-            let finding = Finding::new(&DETECTION, Key::tenant(), attempts.iter().copied());
+            let finding = Finding::new(&DETECTION, Key::tenant(), attempts.iter().copied(), table);
             let mut per_ip = Distinct::default();
-            for ip in attempts.iter().filter_map(|r| r.ip.as_ref()) {
+            for ip in attempts.iter().filter_map(|r| table.source_of(r).ip) {
                 per_ip.add(ip);
             }
             let (users, ips) = (finding.users.len(), finding.ips.len());

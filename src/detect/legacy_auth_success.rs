@@ -28,20 +28,26 @@ pub const DETECTION: Detection = Detection {
 };
 
 fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let mut by_user: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
     for record in context
         .records
         .iter()
         .filter(|r| r.legacy && r.is_successful_sign_in())
     {
-        if let Some(user) = &record.user {
+        if let Some(user) = table.text(record.user) {
             by_user.entry(user).or_default().push(record);
         }
     }
     by_user
         .into_iter()
         .map(|(user, successes)| {
-            let finding = Finding::new(&DETECTION, Key::user(user), successes.iter().copied());
+            let finding = Finding::new(
+                &DETECTION,
+                Key::user(user),
+                successes.iter().copied(),
+                table,
+            );
             let scripted = finding.user_agents.iter().find(|ua| family(ua) == SCRIPTED);
             let details = format!(
                 "{} through basic auth from {} with {}{}",
@@ -68,12 +74,12 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testing::{at, fail, run, success};
+    use crate::detect::testing::{at, fail, run, success, text, with_source};
 
     fn legacy(record: Record, user_agent: &str) -> Record {
+        let record = with_source(record, |source| source.user_agent = text(user_agent));
         Record {
             legacy: true,
-            user_agent: Some(user_agent.into()),
             ..record
         }
     }

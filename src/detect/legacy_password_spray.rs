@@ -36,12 +36,13 @@ pub const DETECTION: Detection = Detection {
 };
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let by_ip = group_by(
         context
             .records
             .iter()
             .filter(|r| r.legacy && r.is_failed_sign_in()),
-        |r| r.ip.as_deref(),
+        |r| table.ip(r),
     );
     keyed_episodes(&by_ip, values.millis(WINDOW), || UsersInBand {
         band: Band::any(),
@@ -49,7 +50,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     })
     .into_iter()
     .map(|(ip, attempts)| {
-        let finding = Finding::new(&DETECTION, Key::ip(ip), attempts.iter().copied());
+        let finding = Finding::new(&DETECTION, Key::ip(ip), attempts.iter().copied(), table);
         let users = finding.users.len();
         let details = format!(
             "{} failed basic-auth sign-ins against {} from {ip} in {}",

@@ -3,7 +3,7 @@
 //! whether travel could explain it.
 
 use crate::detect::params::{Param, Unit, Values};
-use crate::detect::records::Record;
+use crate::detect::records::{Record, Table};
 use crate::detect::window::{Distinct, Tally, group_by, keyed_episodes};
 use crate::detect::{Context, Detection, Finding, Key, Severity, span};
 
@@ -60,19 +60,20 @@ pub fn haversine_km(from: (f64, f64), to: (f64, f64)) -> f64 {
     2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
 }
 
-struct Countries {
+struct Countries<'t> {
+    table: &'t Table,
     seen: Distinct,
     needed: usize,
 }
 
-impl Tally for Countries {
+impl Tally for Countries<'_> {
     fn add(&mut self, record: &Record) {
-        if let Some(country) = &record.country {
+        if let Some(country) = self.table.source_of(record).country {
             self.seen.add(country);
         }
     }
     fn remove(&mut self, record: &Record) {
-        if let Some(country) = &record.country {
+        if let Some(country) = self.table.source_of(record).country {
             self.seen.remove(country);
         }
     }
@@ -82,10 +83,13 @@ impl Tally for Countries {
 }
 
 /// The fastest move between consecutive located sign-ins: (from, to, km, km/h).
-fn fastest_hop<'r>(sign_ins: &[&'r Record]) -> Option<(&'r Record, &'r Record, f64, f64)> {
+fn fastest_hop<'r>(
+    sign_ins: &[&'r Record],
+    table: &Table,
+) -> Option<(&'r Record, &'r Record, f64, f64)> {
     let located: Vec<(&Record, (f64, f64))> = sign_ins
         .iter()
-        .filter_map(|r| r.location.map(|l| (*r, l)))
+        .filter_map(|r| table.place(table.source_of(r).location).map(|l| (*r, l)))
         .collect();
     located
         .windows(2)
@@ -103,23 +107,25 @@ fn fastest_hop<'r>(sign_ins: &[&'r Record]) -> Option<(&'r Record, &'r Record, f
 }
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let by_user = group_by(
         context
             .records
             .iter()
-            .filter(|r| r.is_successful_sign_in() && r.country.is_some()),
-        |r| r.user.as_deref(),
+            .filter(|r| r.is_successful_sign_in() && table.source_of(r).country.is_some()),
+        |r| table.text(r.user),
     );
     let max_speed = values.get(MAX_SPEED) as f64;
     keyed_episodes(&by_user, values.millis(WINDOW), || Countries {
+        table,
         seen: Distinct::default(),
         needed: values.count(COUNTRIES),
     })
     .into_iter()
     .map(|(user, sign_ins)| {
-        let finding = Finding::new(&DETECTION, Key::user(user), sign_ins.iter().copied());
+        let finding = Finding::new(&DETECTION, Key::user(user), sign_ins.iter().copied(), table);
         let countries = finding.countries.len();
-        let hop = fastest_hop(&sign_ins);
+        let hop = fastest_hop(&sign_ins, table);
         let mut details = format!(
             "{user} signed in from {} in {}",
             finding.countries.join(", "),
@@ -128,7 +134,12 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         let mut severity = DETECTION.severity;
         let mut figures = (None, None);
         if let Some((from, to, km, speed)) = hop {
-            let place = |r: &Record| r.country.as_deref().unwrap_or("?").to_string();
+            let place = |r: &Record| {
+                table
+                    .text(table.source_of(r).country)
+                    .unwrap_or("?")
+                    .to_string()
+            };
             details.push_str(&format!(
                 "; fastest hop {} to {}: {:.0} km in {} ({:.0} km/h)",
                 place(from),
@@ -157,17 +168,16 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testing::{at, run, success};
+    use crate::detect::testing::{at, place, run, success, text, with_source};
 
     const NEW_YORK: (f64, f64) = (40.7128, -74.0060);
     const LONDON: (f64, f64) = (51.5074, -0.1278);
 
     fn located(t: i64, country: &str, location: Option<(f64, f64)>) -> Record {
-        Record {
-            country: Some(country.into()),
-            location,
-            ..success(at(t), "ann@example.com", "192.0.2.1")
-        }
+        with_source(success(at(t), "ann@example.com", "192.0.2.1"), |source| {
+            source.country = text(country);
+            source.location = location.and_then(|(lat, lon)| place(lat, lon));
+        })
     }
 
     #[test]

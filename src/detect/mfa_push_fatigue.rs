@@ -4,8 +4,10 @@
 
 use std::collections::BTreeSet;
 
+use rustc_hash::FxHashSet;
+
 use crate::detect::params::{Param, Unit, Values};
-use crate::detect::records::{Kind, Outcome, Record};
+use crate::detect::records::{Kind, Outcome, Record, Uuid};
 use crate::detect::window::{Tally, episodes, group_by};
 use crate::detect::{Context, Detection, Finding, Key, Severity, span};
 use crate::time::Timestamp;
@@ -67,27 +69,28 @@ impl Tally for Count {
 }
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let window = values.millis(WINDOW);
     let by_user = group_by(
         context
             .records
             .iter()
             .filter(|r| matches!(r.kind, Kind::PushSent | Kind::PushDenied | Kind::Mfa)),
-        |r| r.user.as_deref(),
+        |r| table.text(r.user),
     );
     let sign_ins = group_by(
         context.records.iter().filter(|r| r.is_successful_sign_in()),
-        |r| r.user.as_deref(),
+        |r| table.text(r.user),
     );
     let mut findings = Vec::new();
     for (user, events) in &by_user {
         let mut rejections: Vec<&Record> = Vec::new();
         let mut pending: Option<&Record> = None;
-        let mut unanswered: BTreeSet<&str> = BTreeSet::new();
+        let mut unanswered: FxHashSet<Uuid> = FxHashSet::default();
         for &event in events {
             if event.kind == Kind::PushSent {
                 if let Some(push) = pending.replace(event) {
-                    unanswered.insert(&push.uuid);
+                    unanswered.insert(push.uuid);
                     rejections.push(push);
                 }
             } else if is_response(event) {
@@ -98,7 +101,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             }
         }
         if let Some(push) = pending {
-            unanswered.insert(&push.uuid);
+            unanswered.insert(push.uuid);
             rejections.push(push);
         }
         rejections.sort_by_key(|r| r.published);
@@ -119,7 +122,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 .iter()
                 .filter(|r| r.kind == Kind::PushSent && r.published >= from)
                 .filter(|r| r.published <= last.published)
-                .filter_map(|r| r.ip.as_deref())
+                .filter_map(|r| table.ip(r))
                 .collect();
             let accepted: Vec<&Record> = events
                 .iter()
@@ -129,7 +132,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 .filter(|r| r.outcome == Outcome::Success)
                 .filter(|r| r.published > from && r.published <= until)
                 .filter(|r| {
-                    storm_ips.is_empty() || r.ip.as_deref().is_some_and(|ip| storm_ips.contains(ip))
+                    storm_ips.is_empty() || table.ip(r).is_some_and(|ip| storm_ips.contains(ip))
                 })
                 .collect();
             let end = accepted
@@ -149,10 +152,10 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             let pushes = evidence.iter().filter(|r| r.kind == Kind::PushSent).count();
             let ignored = storm
                 .iter()
-                .filter(|r| unanswered.contains(&*r.uuid))
+                .filter(|r| unanswered.contains(&r.uuid))
                 .count();
             let refused = storm.len() - ignored;
-            let finding = Finding::new(&DETECTION, Key::user(user), evidence);
+            let finding = Finding::new(&DETECTION, Key::user(user), evidence, table);
             let details = format!(
                 "{pushes} {} to {user} in {}: {refused} refused, {ignored} unanswered{}",
                 if pushes == 1 { "push" } else { "pushes" },

@@ -29,7 +29,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::detect::params::{Param, Settings, Values};
-use crate::detect::records::Record;
+use crate::detect::records::{Record, Records, Table, Uuid};
 use crate::time::Timestamp;
 
 /// How bad a finding is, least to most.
@@ -107,6 +107,8 @@ pub const CATALOGUE: &[Detection] = &[
 pub struct Context<'a> {
     /// Every kept record, sorted by time.
     pub records: &'a [Record],
+    /// The texts and places of the records.
+    pub table: &'a Table,
     /// The findings of the detections that ran before this one.
     pub earlier: &'a [Finding],
     /// Show typed passwords in full instead of masked.
@@ -176,6 +178,7 @@ impl Finding {
         detection: &Detection,
         key: Key,
         evidence: impl IntoIterator<Item = &'r Record>,
+        table: &Table,
     ) -> Finding {
         let mut window: Option<(Timestamp, Timestamp)> = None;
         let (mut users, mut ips, mut user_agents, mut countries, mut asns) = (
@@ -185,25 +188,29 @@ impl Finding {
             BTreeSet::new(),
             BTreeSet::new(),
         );
+        // Equal uuid texts are equal `Uuid`s within one table, so these tell repeats apart.
+        let mut seen: FxHashSet<Uuid> = FxHashSet::default();
         let mut uuids: Vec<String> = Vec::new();
         for record in evidence {
             let t = record.published;
             window = Some(window.map_or((t, t), |(first, last)| (first.min(t), last.max(t))));
+            let source = table.source_of(record);
             for (set, value) in [
-                (&mut users, &record.user),
-                (&mut ips, &record.ip),
-                (&mut user_agents, &record.user_agent),
-                (&mut countries, &record.country),
-                (&mut asns, &record.asn),
+                (&mut users, record.user),
+                (&mut ips, source.ip),
+                (&mut user_agents, source.user_agent),
+                (&mut countries, source.country),
+                (&mut asns, source.asn),
             ] {
-                if let Some(value) = value {
-                    set.insert(value.to_string());
+                if let Some(value) = table.text(value) {
+                    set.insert(value);
                 }
             }
-            uuids.push(record.uuid.to_string());
+            if seen.insert(record.uuid) {
+                uuids.push(table.uuid(record.uuid));
+            }
         }
-        let mut seen = BTreeSet::new();
-        uuids.retain(|u| seen.insert(u.clone()));
+        let sorted = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
         let (start, end) = window.unwrap_or((Timestamp(0), Timestamp(0)));
         Finding {
             detection: detection.id,
@@ -213,11 +220,11 @@ impl Finding {
             end,
             key,
             counts: Vec::new(),
-            users: users.into_iter().collect(),
-            ips: ips.into_iter().collect(),
-            user_agents: user_agents.into_iter().collect(),
-            countries: countries.into_iter().collect(),
-            asns: asns.into_iter().collect(),
+            users: sorted(users),
+            ips: sorted(ips),
+            user_agents: sorted(user_agents),
+            countries: sorted(countries),
+            asns: sorted(asns),
             evidence: uuids,
             details: String::new(),
             credit: detection.credit,
@@ -265,11 +272,12 @@ fn serialize_counts<S: serde::Serializer>(
 
 /// Runs every detection over `records` (time-sorted) and returns the findings by window start,
 /// then severity (most severe first), detection id and key.
-pub fn hunt(records: &[Record], settings: &Settings, show_secrets: bool) -> Vec<Finding> {
+pub fn hunt(records: &Records, settings: &Settings, show_secrets: bool) -> Vec<Finding> {
     let mut findings: Vec<Finding> = Vec::new();
     for detection in CATALOGUE {
         let context = Context {
-            records,
+            records: &records.records,
+            table: &records.table,
             earlier: &findings,
             show_secrets,
         };
@@ -290,10 +298,10 @@ pub fn hunt(records: &[Record], settings: &Settings, show_secrets: bool) -> Vec<
 /// The addresses from which more sign-ins failed than succeeded over the input. Offices, VPNs
 /// and homes, where people mostly sign in fine, are left out: their failures are typos, and
 /// counting them as attack sources floods a large tenant with findings.
-pub fn failing_ips(records: &[Record]) -> FxHashSet<&str> {
+pub fn failing_ips<'a>(context: &Context<'a>) -> FxHashSet<&'a str> {
     let mut tally: FxHashMap<&str, (u64, u64)> = FxHashMap::default();
-    for record in records {
-        let Some(ip) = record.ip.as_deref() else {
+    for record in context.records {
+        let Some(ip) = context.table.ip(record) else {
             continue;
         };
         if record.is_failed_sign_in() {
@@ -336,8 +344,30 @@ pub fn plural(n: usize, word: &str) -> String {
 /// with overrides.
 #[cfg(test)]
 pub mod testing {
+    use std::cell::RefCell;
+
     use super::*;
-    use crate::detect::records::{Kind, Outcome};
+    use crate::detect::records::{Kind, Outcome, PlaceId, Source, SourceId, TextId};
+
+    thread_local! {
+        /// The table test records refer to: one per test, as each test runs on its own thread.
+        static TABLE: RefCell<Table> = RefCell::default();
+    }
+
+    /// `value` in the test table; `None` when empty.
+    pub fn text(value: &str) -> Option<TextId> {
+        (!value.is_empty()).then(|| TABLE.with_borrow_mut(|t| t.text_id(value)))
+    }
+
+    /// A latitude and longitude in the test table.
+    pub fn place(lat: f64, lon: f64) -> Option<PlaceId> {
+        Some(TABLE.with_borrow_mut(|t| t.place_id((lat, lon))))
+    }
+
+    /// A copy of the test table, as detections read it.
+    pub fn table() -> Table {
+        TABLE.with_borrow(Clone::clone)
+    }
 
     /// `seconds` after 2024-05-01T00:00:00Z.
     pub fn at(seconds: i64) -> Timestamp {
@@ -348,19 +378,31 @@ pub mod testing {
     pub fn record(kind: Kind, outcome: Outcome, t: Timestamp, user: &str, ip: &str) -> Record {
         Record {
             published: t,
-            uuid: format!("{kind:?}-{}-{user}", t.0).into(),
+            uuid: TABLE.with_borrow_mut(|table| table.uuid_of(&format!("{kind:?}-{}-{user}", t.0))),
             kind,
             outcome,
             legacy: false,
-            user: (!user.is_empty()).then(|| user.into()),
+            user: text(user),
             typed_secret: None,
-            ip: (!ip.is_empty()).then(|| ip.into()),
-            user_agent: None,
-            country: None,
-            location: None,
-            asn: None,
-            proxy: false,
+            source: source(Source {
+                ip: text(ip),
+                ..Source::default()
+            }),
             threats: None,
+        }
+    }
+
+    fn source(source: Source) -> SourceId {
+        TABLE.with_borrow_mut(|table| table.source_id(source))
+    }
+
+    /// `record` with its source changed by `change`.
+    pub fn with_source(record: Record, change: impl FnOnce(&mut Source)) -> Record {
+        let mut changed = TABLE.with_borrow(|table| table.source_of(&record));
+        change(&mut changed);
+        Record {
+            source: source(changed),
+            ..record
         }
     }
 
@@ -392,8 +434,10 @@ pub mod testing {
         }
         let mut sorted = records.to_vec();
         sorted.sort_by_key(|r| r.published);
+        let table = table();
         let context = Context {
             records: &sorted,
+            table: &table,
             earlier,
             show_secrets: false,
         };

@@ -140,17 +140,18 @@ pub fn mask(secret: &str) -> String {
 }
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let within = values.millis(OWNER_WITHIN);
     let sign_ins_from = group_by(
         context
             .records
             .iter()
             .filter(|r| r.kind == Kind::SignIn && r.user.is_some()),
-        |r| r.ip.as_deref(),
+        |r| table.ip(r),
     );
     let mut by_secret: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
     for record in context.records.iter().filter(|r| r.is_failed_sign_in()) {
-        if let Some(secret) = record.typed_secret.as_deref() {
+        if let Some(secret) = table.text(record.typed_secret) {
             by_secret.entry(secret).or_default().push(record);
         }
     }
@@ -161,7 +162,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             let owners: Vec<(&Record, &Record)> = failures
                 .iter()
                 .filter_map(|failure| {
-                    let later = sign_ins_from.get(failure.ip.as_deref()?)?;
+                    let later = sign_ins_from.get(table.ip(failure)?)?;
                     let next = later[later.partition_point(|r| r.published <= failure.published)..]
                         .first()?;
                     (next.published.0 - failure.published.0 <= within).then_some((*failure, *next))
@@ -179,10 +180,11 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                     value: shown.clone(),
                 },
                 failures.iter().copied(),
+                table,
             );
             let mut owner_names: Vec<String> = owners
                 .iter()
-                .filter_map(|(_, next)| next.user.as_deref().map(str::to_string))
+                .filter_map(|(_, next)| table.text(next.user).map(str::to_string))
                 .collect();
             owner_names.sort();
             owner_names.dedup();
@@ -213,7 +215,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testing::{at, fail, run, success};
+    use crate::detect::testing::{at, fail, run, success, table, text};
 
     #[test]
     fn passwords_are_recognised() {
@@ -271,7 +273,7 @@ mod tests {
 
     fn typed(t: i64, secret: &str, ip: &str) -> Record {
         Record {
-            typed_secret: Some(secret.into()),
+            typed_secret: text(secret),
             user: None,
             ..fail(at(t), "", ip)
         }
@@ -307,8 +309,10 @@ mod tests {
     fn show_secrets_shows_them() {
         let records = [typed(0, "Summer2024!", "192.0.2.10")];
         let sorted = records.to_vec();
+        let table = table();
         let context = Context {
             records: &sorted,
+            table: &table,
             earlier: &[],
             show_secrets: true,
         };

@@ -69,12 +69,12 @@ struct Spray {
 
 impl Tally for Spray {
     fn add(&mut self, record: &Record) {
-        if let Some(user) = &record.user {
+        if let Some(user) = record.user {
             self.band.add(user);
         }
     }
     fn remove(&mut self, record: &Record) {
-        if let Some(user) = &record.user {
+        if let Some(user) = record.user {
             self.band.remove(user);
         }
     }
@@ -84,9 +84,10 @@ impl Tally for Spray {
 }
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let by_ip = group_by(
         context.records.iter().filter(|r| r.is_failed_sign_in()),
-        |r| r.ip.as_deref(),
+        |r| table.ip(r),
     );
     let (min, max) = (values.get(MIN_PER_USER), values.get(MAX_PER_USER));
     let width = values.millis(WINDOW);
@@ -99,13 +100,13 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         .into_iter()
         .map(|(ip, attempts)| {
             let mut per_user = Distinct::default();
-            for user in attempts.iter().filter_map(|r| r.user.as_ref()) {
+            for user in attempts.iter().filter_map(|r| r.user) {
                 per_user.add(user);
             }
             // The users in the band within one window: over an episode longer than the window,
             // each user's attempts add up past the band even though every window held the spray.
             let in_band = peak(&attempts, width, &mut new_tally(), |spray| spray.band.users);
-            let finding = Finding::new(&DETECTION, Key::ip(ip), attempts.iter().copied());
+            let finding = Finding::new(&DETECTION, Key::ip(ip), attempts.iter().copied(), table);
             let users = finding.users.len();
             let details = format!(
                 "{} failed sign-ins against {} from {ip} in {}; {} tried {min} to {max} times",

@@ -2,16 +2,17 @@
 //!
 //! Only events some detection needs are kept — sign-in attempts that succeeded, failed or were
 //! denied, MFA verifications, pushes, lockouts and ThreatInsight events — never the whole
-//! stream, and each as a few owned fields. Repeated text (addresses, user agents, countries) is
-//! shared within a chunk.
+//! stream, and each as a few small fields: texts, places and sources are kept once in a table
+//! and referred to by id, because millions of records repeat a few thousand of them.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::detect::password_in_username::looks_like_password;
-use crate::event::{Event, Parts};
+use crate::event::{Event, Parts, parse_uuid};
 use crate::pipeline::Aggregate;
 use crate::time::Timestamp;
 
@@ -43,31 +44,24 @@ pub enum Outcome {
     Other,
 }
 
-/// One kept event.
+/// One kept event, in 48 bytes: its texts and its source are ids into the [`Table`] of its
+/// [`Hunt`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub published: Timestamp,
-    pub uuid: Box<str>,
+    pub uuid: Uuid,
     pub kind: Kind,
     pub outcome: Outcome,
     /// Legacy (basic) authentication, see [`crate::classify::is_legacy`].
     pub legacy: bool,
     /// `actor.alternateId` in lower case; `None` for `unknown` and for a password typed as the
     /// username, so that a secret never reaches another finding's list of users.
-    pub user: Option<Arc<str>>,
+    pub user: Option<TextId>,
     /// The `actor.alternateId` of a failed sign-in, as typed, when it looks like a password.
-    pub typed_secret: Option<Arc<str>>,
-    pub ip: Option<Arc<str>>,
-    pub user_agent: Option<Arc<str>>,
-    pub country: Option<Arc<str>>,
-    /// Latitude and longitude in degrees.
-    pub location: Option<(f64, f64)>,
-    /// `AS14061 digitalocean, llc`.
-    pub asn: Option<Arc<str>>,
-    /// `securityContext.isProxy`.
-    pub proxy: bool,
+    pub typed_secret: Option<TextId>,
+    pub source: SourceId,
     /// ThreatInsight's `threatDetections` (or else `outcome.reason`) of a `Threat` record.
-    pub threats: Option<Arc<str>>,
+    pub threats: Option<TextId>,
 }
 
 impl Record {
@@ -103,18 +97,182 @@ fn kind_of(event_type: &str) -> Option<Kind> {
     }
 }
 
-/// Shares one allocation between equal strings.
-#[derive(Debug, Default)]
-struct Interner(FxHashSet<Arc<str>>);
+/// A text of a [`Table`]: four bytes where a shared string took sixteen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TextId(NonZeroU32);
 
-impl Interner {
-    fn get(&mut self, text: &str) -> Arc<str> {
-        if let Some(shared) = self.0.get(text) {
-            return shared.clone();
+/// A latitude and longitude of a [`Table`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PlaceId(NonZeroU32);
+
+/// A [`Source`] of a [`Table`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceId(NonZeroU32);
+
+/// Where an event came from. A client sends many events alike in all of these, so a record
+/// refers to them as one entry of its table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Source {
+    pub ip: Option<TextId>,
+    pub user_agent: Option<TextId>,
+    pub country: Option<TextId>,
+    /// Latitude and longitude in degrees.
+    pub location: Option<PlaceId>,
+    /// `AS14061 digitalocean, llc`.
+    pub asn: Option<TextId>,
+    /// `securityContext.isProxy`.
+    pub proxy: bool,
+}
+
+/// An event's uuid. Canonical lower-case ones, nearly all of them, are kept as their 16 bytes;
+/// any other text, upper case included, as it was, so that it prints back unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Uuid {
+    Lower([u8; 16]),
+    Other(TextId),
+}
+
+/// The texts, places and sources records refer to, each kept once, numbered in order of first
+/// use.
+#[derive(Debug, Default, Clone)]
+pub struct Table {
+    texts: Vec<Arc<str>>,
+    text_ids: FxHashMap<Arc<str>, TextId>,
+    places: Vec<(f64, f64)>,
+    /// By the bits of latitude and longitude, so that only identical numbers share an id.
+    place_ids: FxHashMap<(u64, u64), PlaceId>,
+    sources: Vec<Source>,
+    source_ids: FxHashMap<Source, SourceId>,
+}
+
+/// The id of the `index`th entry of a table: ids count from 1, so that `None` costs nothing.
+fn id_at(index: usize) -> NonZeroU32 {
+    u32::try_from(index + 1)
+        .ok()
+        .and_then(NonZeroU32::new)
+        .unwrap_or(NonZeroU32::MAX)
+}
+
+fn index_of(id: NonZeroU32) -> usize {
+    id.get() as usize - 1
+}
+
+impl Table {
+    pub fn text_id(&mut self, text: &str) -> TextId {
+        if let Some(&id) = self.text_ids.get(text) {
+            return id;
         }
+        let id = TextId(id_at(self.texts.len()));
         let shared: Arc<str> = text.into();
-        self.0.insert(shared.clone());
-        shared
+        self.texts.push(shared.clone());
+        self.text_ids.insert(shared, id);
+        id
+    }
+
+    pub fn place_id(&mut self, place: (f64, f64)) -> PlaceId {
+        let places = &mut self.places;
+        *self
+            .place_ids
+            .entry((place.0.to_bits(), place.1.to_bits()))
+            .or_insert_with(|| {
+                places.push(place);
+                PlaceId(id_at(places.len() - 1))
+            })
+    }
+
+    pub fn source_id(&mut self, source: Source) -> SourceId {
+        let sources = &mut self.sources;
+        *self.source_ids.entry(source).or_insert_with(|| {
+            sources.push(source);
+            SourceId(id_at(sources.len() - 1))
+        })
+    }
+
+    pub fn uuid_of(&mut self, text: &str) -> Uuid {
+        match parse_uuid(text) {
+            Some(value) if !text.bytes().any(|b| b.is_ascii_uppercase()) => {
+                Uuid::Lower(value.to_be_bytes())
+            }
+            _ => Uuid::Other(self.text_id(text)),
+        }
+    }
+
+    pub fn text(&self, id: Option<TextId>) -> Option<&str> {
+        id.and_then(|id| self.texts.get(index_of(id.0)))
+            .map(|t| &**t)
+    }
+
+    pub fn place(&self, id: Option<PlaceId>) -> Option<(f64, f64)> {
+        id.and_then(|id| self.places.get(index_of(id.0))).copied()
+    }
+
+    pub fn source_of(&self, record: &Record) -> Source {
+        self.sources
+            .get(index_of(record.source.0))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The client IP of `record`.
+    pub fn ip(&self, record: &Record) -> Option<&str> {
+        self.text(self.source_of(record).ip)
+    }
+
+    /// Frees what only adding entries needs, once the records are complete.
+    fn stop_adding(&mut self) {
+        self.text_ids = FxHashMap::default();
+        self.place_ids = FxHashMap::default();
+        self.source_ids = FxHashMap::default();
+    }
+
+    /// The uuid as it was in the input.
+    pub fn uuid(&self, uuid: Uuid) -> String {
+        match uuid {
+            Uuid::Lower(bytes) => {
+                let value = u128::from_be_bytes(bytes);
+                let group = |shift: u32, mask: u128| (value >> shift) & mask;
+                format!(
+                    "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                    group(96, 0xffff_ffff),
+                    group(80, 0xffff),
+                    group(64, 0xffff),
+                    group(48, 0xffff),
+                    group(0, 0xffff_ffff_ffff)
+                )
+            }
+            Uuid::Other(id) => self.text(Some(id)).unwrap_or_default().to_string(),
+        }
+    }
+
+    /// Adds the entries of `later` that this table lacks, in `later`'s order, and rewrites
+    /// `records` (which refer to `later`) to refer to this table.
+    fn absorb(&mut self, later: Table, records: &mut [Record]) {
+        let texts: Vec<TextId> = later.texts.iter().map(|t| self.text_id(t)).collect();
+        let places: Vec<PlaceId> = later.places.iter().map(|&p| self.place_id(p)).collect();
+        let text = |id: Option<TextId>| id.map(|id| texts[index_of(id.0)]);
+        let sources: Vec<SourceId> = later
+            .sources
+            .iter()
+            .map(|source| {
+                self.source_id(Source {
+                    ip: text(source.ip),
+                    user_agent: text(source.user_agent),
+                    country: text(source.country),
+                    location: source.location.map(|id| places[index_of(id.0)]),
+                    asn: text(source.asn),
+                    proxy: source.proxy,
+                })
+            })
+            .collect();
+        for record in records {
+            record.user = text(record.user);
+            record.typed_secret = text(record.typed_secret);
+            record.threats = text(record.threats);
+            record.source = sources[index_of(record.source.0)];
+            if let Uuid::Other(id) = &mut record.uuid {
+                *id = texts[index_of(id.0)];
+            }
+        }
     }
 }
 
@@ -123,7 +281,14 @@ impl Interner {
 #[derive(Debug, Default)]
 pub struct Hunt {
     records: Vec<Record>,
-    strings: Interner,
+    table: Table,
+}
+
+/// What detections read: the records in time order and the table they refer to.
+#[derive(Debug, Default)]
+pub struct Records {
+    pub records: Vec<Record>,
+    pub table: Table,
 }
 
 impl Aggregate for Hunt {
@@ -148,12 +313,12 @@ impl Aggregate for Hunt {
         if matches!(kind, Kind::SignIn | Kind::Mfa) && outcome == Outcome::Other {
             return;
         }
-        let strings = &mut self.strings;
+        let table = &mut self.table;
         let typed_secret = (kind == Kind::SignIn && outcome == Outcome::Failure)
             .then_some(event.actor.alternate_id.as_deref())
             .flatten()
             .filter(|id| looks_like_password(id))
-            .map(|id| strings.get(id));
+            .map(|id| table.text_id(id));
         let client = &event.client;
         let context = &event.security_context;
         let asn = match (context.as_number, context.as_org.as_deref()) {
@@ -164,7 +329,8 @@ impl Aggregate for Hunt {
         let location = client
             .lat
             .zip(client.lon)
-            .filter(|(lat, lon)| lat.abs() <= 90.0 && lon.abs() <= 180.0);
+            .filter(|(lat, lon)| lat.abs() <= 90.0 && lon.abs() <= 180.0)
+            .map(|place| table.place_id(place));
         let threats = (kind == Kind::Threat)
             .then(|| {
                 event
@@ -172,26 +338,31 @@ impl Aggregate for Hunt {
                     .or(event.outcome.reason.as_deref())
             })
             .flatten();
+        let source = Source {
+            ip: client.ip_address.as_deref().map(|t| table.text_id(t)),
+            user_agent: client.raw_user_agent.as_deref().map(|t| table.text_id(t)),
+            country: client.country.as_deref().map(|t| table.text_id(t)),
+            location,
+            asn: asn.map(|t| table.text_id(&t)),
+            proxy: context.is_proxy == Some(true),
+        };
         self.records.push(Record {
             published: event.published,
-            uuid: event.uuid.as_ref().into(),
+            uuid: table.uuid_of(&event.uuid),
             kind,
             outcome,
             legacy: is_legacy(event),
-            user: user_key(event).map(|u| strings.get(&u)),
+            user: user_key(event).map(|u| table.text_id(&u)),
             typed_secret,
-            ip: client.ip_address.as_deref().map(|t| strings.get(t)),
-            user_agent: client.raw_user_agent.as_deref().map(|t| strings.get(t)),
-            country: client.country.as_deref().map(|t| strings.get(t)),
-            location,
-            asn: asn.map(|t| strings.get(&t)),
-            proxy: context.is_proxy == Some(true),
-            threats: threats.map(|t| strings.get(t)),
+            source: table.source_id(source),
+            threats: threats.map(|t| table.text_id(t)),
         });
     }
 
     fn merge(&mut self, later: Hunt) {
-        self.records.extend(later.records);
+        let mut records = later.records;
+        self.table.absorb(later.table, &mut records);
+        self.records.extend(records);
     }
 }
 
@@ -201,22 +372,24 @@ impl Hunt {
     /// A failed sign-in's username that looks like a password but is also the username of a
     /// successful sign-in is a real username after all; every other one is kept only as a
     /// typed secret, never as a user.
-    pub fn into_records(self) -> Vec<Record> {
+    pub fn into_records(self) -> Records {
         let mut records = self.records;
         records.sort_by_key(|r| r.published);
-        let signed_in: FxHashSet<Arc<str>> = records
+        let signed_in: FxHashSet<TextId> = records
             .iter()
             .filter(|r| r.is_successful_sign_in())
-            .filter_map(|r| r.user.clone())
+            .filter_map(|r| r.user)
             .collect();
         for record in records.iter_mut().filter(|r| r.typed_secret.is_some()) {
-            if record.user.as_ref().is_some_and(|u| signed_in.contains(u)) {
+            if record.user.is_some_and(|u| signed_in.contains(&u)) {
                 record.typed_secret = None;
             } else {
                 record.user = None;
             }
         }
-        records
+        let mut table = self.table;
+        table.stop_adding();
+        Records { records, table }
     }
 }
 
@@ -246,5 +419,105 @@ mod tests {
         ] {
             assert!(!is_sign_in(t), "{t}");
         }
+    }
+
+    #[test]
+    fn uuids_print_back_as_they_were_read() {
+        let mut table = Table::default();
+        for text in [
+            "f1d0b993-cc19-11ed-a688-db22c99ef6c4",
+            "00000000-0000-0000-0000-00000000000a",
+            "F1D0B993-CC19-11ED-A688-DB22C99EF6C4",
+            "f1d0b993-cc19-11ed-a688-db22c99ef6cz",
+            "not a uuid",
+            "",
+        ] {
+            let uuid = table.uuid_of(text);
+            assert_eq!(table.uuid(uuid), text);
+        }
+        assert!(matches!(
+            table.uuid_of("f1d0b993-cc19-11ed-a688-db22c99ef6c4"),
+            Uuid::Lower(_)
+        ));
+        assert!(matches!(
+            table.uuid_of("F1D0B993-CC19-11ED-A688-DB22C99EF6C4"),
+            Uuid::Other(_)
+        ));
+    }
+
+    #[test]
+    fn records_stay_small() {
+        assert!(std::mem::size_of::<Record>() <= 48);
+    }
+
+    #[test]
+    fn merging_refers_later_records_to_the_earlier_table() {
+        let record = |table: &mut Table, user: &str, ip: &str, place: (f64, f64)| Record {
+            published: Timestamp(0),
+            uuid: table.uuid_of(&format!("{user}-{ip}")),
+            kind: Kind::SignIn,
+            outcome: Outcome::Success,
+            legacy: false,
+            user: Some(table.text_id(user)),
+            typed_secret: None,
+            source: {
+                let source = Source {
+                    ip: Some(table.text_id(ip)),
+                    location: Some(table.place_id(place)),
+                    ..Source::default()
+                };
+                table.source_id(source)
+            },
+            threats: None,
+        };
+        let mut earlier = Hunt::default();
+        let first = record(&mut earlier.table, "ann", "192.0.2.1", (1.0, 2.0));
+        earlier.records.push(first);
+        let mut later = Hunt::default();
+        for (user, ip, place) in [
+            ("bob", "192.0.2.1", (3.0, 4.0)),
+            ("ann", "192.0.2.9", (1.0, 2.0)),
+        ] {
+            let next = record(&mut later.table, user, ip, place);
+            later.records.push(next);
+        }
+        earlier.merge(later);
+        let Records { records, table } = earlier.into_records();
+        let read = |r: &Record| {
+            (
+                table.uuid(r.uuid),
+                table.text(r.user),
+                table.ip(r),
+                table.place(table.source_of(r).location),
+            )
+        };
+        assert_eq!(
+            records.iter().map(read).collect::<Vec<_>>(),
+            [
+                (
+                    "ann-192.0.2.1".into(),
+                    Some("ann"),
+                    Some("192.0.2.1"),
+                    Some((1.0, 2.0))
+                ),
+                (
+                    "bob-192.0.2.1".into(),
+                    Some("bob"),
+                    Some("192.0.2.1"),
+                    Some((3.0, 4.0))
+                ),
+                (
+                    "ann-192.0.2.9".into(),
+                    Some("ann"),
+                    Some("192.0.2.9"),
+                    Some((1.0, 2.0))
+                ),
+            ]
+        );
+        assert_eq!(records[0].user, records[2].user);
+        assert_eq!(
+            table.source_of(&records[0]).ip,
+            table.source_of(&records[1]).ip
+        );
     }
 }

@@ -80,6 +80,7 @@ impl Attack {
 }
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let window = values.millis(WINDOW);
     let window_text = format_value(Unit::Duration, values.get(WINDOW));
     let needed = values.count(FAILURES);
@@ -107,10 +108,10 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         }
     }
 
-    let failing = failing_ips(context.records);
+    let failing = failing_ips(context);
     let failures = || context.records.iter().filter(|r| r.is_failed_sign_in());
-    let failures_from = group_by(failures(), |r| r.ip.as_deref());
-    let failures_for = group_by(failures(), |r| r.user.as_deref());
+    let failures_from = group_by(failures(), |r| table.ip(r));
+    let failures_for = group_by(failures(), |r| table.text(r.user));
     // The failures in `list` (time-sorted) within [from, to).
     let between = |list: Option<&Vec<&Record>>, from: i64, to: i64| -> usize {
         list.map_or(0, |list| {
@@ -121,20 +122,20 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 
     let mut first_success: FxHashMap<(&str, &str), Timestamp> = FxHashMap::default();
     for success in context.records.iter().filter(|r| r.is_successful_sign_in()) {
-        if let (Some(user), Some(ip)) = (success.user.as_deref(), success.ip.as_deref()) {
+        if let (Some(user), Some(ip)) = (table.text(success.user), table.ip(success)) {
             first_success.entry((user, ip)).or_insert(success.published);
         }
     }
 
     let mut hits: BTreeMap<&str, Vec<(&Record, BTreeSet<String>)>> = BTreeMap::new();
     for success in context.records.iter().filter(|r| r.is_successful_sign_in()) {
-        let Some(user) = success.user.as_deref() else {
+        let Some(user) = table.text(success.user) else {
             continue;
         };
         let t = success.published;
         let since = t.0.saturating_sub(window);
         let mut reasons = BTreeSet::new();
-        if let Some(ip) = success.ip.as_deref().filter(|ip| failing.contains(ip)) {
+        if let Some(ip) = table.ip(success).filter(|ip| failing.contains(ip)) {
             let sources: BTreeSet<&str> = attacks_from
                 .get(ip)
                 .into_iter()
@@ -154,9 +155,8 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         }
         // The user coming back from an address they had signed in from before it started.
         let returning = |from: Timestamp| {
-            success
-                .ip
-                .as_deref()
+            table
+                .ip(success)
                 .and_then(|ip| first_success.get(&(user, ip)))
                 .is_some_and(|first| *first < from)
         };
@@ -209,7 +209,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 .collect();
             let successes: Vec<&Record> = episode.iter().map(|(r, _)| *r).collect();
             let success_ips: BTreeSet<&str> =
-                successes.iter().filter_map(|r| r.ip.as_deref()).collect();
+                successes.iter().filter_map(|r| table.ip(r)).collect();
             let source_failures: usize = success_ips
                 .iter()
                 .map(|ip| between(failures_from.get(ip), from, to))
@@ -234,7 +234,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                     .join("; ")
             );
             findings.push(
-                Finding::new(&DETECTION, Key::user(user), evidence)
+                Finding::new(&DETECTION, Key::user(user), evidence, table)
                     .count("successes", successes.len())
                     .count("legacy_successes", legacy)
                     .count("user_failures", own_failures.len())

@@ -65,12 +65,13 @@ fn severity_of(level: &str) -> Option<Severity> {
 }
 
 fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
+    let table = context.table;
     let threats = context.records.iter().filter(|r| r.kind == Kind::Threat);
-    group_by(threats, |r| Some(r.ip.as_deref().unwrap_or("unknown")))
+    group_by(threats, |r| Some(table.ip(r).unwrap_or("unknown")))
         .into_iter()
         .map(|(ip, events)| {
             let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
-            for text in events.iter().filter_map(|r| r.threats.as_deref()) {
+            for text in events.iter().filter_map(|r| table.text(r.threats)) {
                 for (name, level) in parse_threats(text) {
                     let known = names.entry(name).or_default();
                     let rank = |l: &Option<String>| l.as_deref().and_then(severity_of);
@@ -91,7 +92,7 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
                     None => name.clone(),
                 })
                 .collect();
-            let finding = Finding::new(&DETECTION, Key::ip(ip), events.iter().copied());
+            let finding = Finding::new(&DETECTION, Key::ip(ip), events.iter().copied(), table);
             let details = format!(
                 "{} from {ip}: {}",
                 plural(events.len(), "ThreatInsight event"),
@@ -114,11 +115,11 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::detect::records::{Outcome, Record};
-    use crate::detect::testing::{at, record, run};
+    use crate::detect::testing::{self, at, record, run};
 
     fn threat(s: i64, ip: &str, text: Option<&str>) -> Record {
         Record {
-            threats: text.map(Into::into),
+            threats: text.and_then(testing::text),
             ..record(Kind::Threat, Outcome::Failure, at(s), "", ip)
         }
     }

@@ -2,13 +2,11 @@
 //! window's width, so an attack split across a clock boundary is seen whole. Windows that meet a
 //! detection's thresholds and overlap are merged into one episode, which becomes one finding.
 
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
-use crate::detect::records::Record;
+use crate::detect::records::{Record, TextId};
 
 /// Running counts over the records inside a window.
 pub trait Tally {
@@ -27,12 +25,12 @@ pub struct UsersInBand {
 
 impl Tally for UsersInBand {
     fn add(&mut self, record: &Record) {
-        if let Some(user) = &record.user {
+        if let Some(user) = record.user {
             self.band.add(user);
         }
     }
     fn remove(&mut self, record: &Record) {
-        if let Some(user) = &record.user {
+        if let Some(user) = record.user {
             self.band.remove(user);
         }
     }
@@ -124,22 +122,22 @@ pub fn keyed_episodes<'r, T: Tally>(
 
 /// How many times each value occurs in the window.
 #[derive(Debug, Default)]
-pub struct Distinct(FxHashMap<Arc<str>, u64>);
+pub struct Distinct(FxHashMap<TextId, u64>);
 
 impl Distinct {
-    pub fn add(&mut self, value: &Arc<str>) -> u64 {
-        let count = self.0.entry(value.clone()).or_insert(0);
+    pub fn add(&mut self, value: TextId) -> u64 {
+        let count = self.0.entry(value).or_insert(0);
         *count += 1;
         *count
     }
 
     /// Returns the count left after removing one occurrence, `None` when there was none.
-    pub fn remove(&mut self, value: &Arc<str>) -> Option<u64> {
-        let count = self.0.get_mut(value)?;
+    pub fn remove(&mut self, value: TextId) -> Option<u64> {
+        let count = self.0.get_mut(&value)?;
         *count -= 1;
         let left = *count;
         if left == 0 {
-            self.0.remove(value);
+            self.0.remove(&value);
         }
         Some(left)
     }
@@ -195,12 +193,12 @@ impl Band {
         }
     }
 
-    pub fn add(&mut self, user: &Arc<str>) {
+    pub fn add(&mut self, user: TextId) {
         let after = self.per_user.add(user);
         self.change(after - 1, after);
     }
 
-    pub fn remove(&mut self, user: &Arc<str>) {
+    pub fn remove(&mut self, user: TextId) {
         if let Some(after) = self.per_user.remove(user) {
             self.change(after + 1, after);
         }
@@ -210,7 +208,7 @@ impl Band {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testing::{at, fail};
+    use crate::detect::testing::{at, fail, text};
 
     /// Meets when the window holds at least `n` records.
     struct AtLeast(usize, usize);
@@ -246,20 +244,20 @@ mod tests {
 
     #[test]
     fn band_counts_users_within_their_limits() {
-        let (a, b): (Arc<str>, Arc<str>) = ("a".into(), "b".into());
+        let (a, b) = (text("a").unwrap(), text("b").unwrap());
         let mut band = Band::new(2, 3);
-        band.add(&a);
+        band.add(a);
         assert_eq!((band.users, band.attempts), (0, 0));
-        band.add(&a);
-        band.add(&b);
+        band.add(a);
+        band.add(b);
         assert_eq!((band.users, band.attempts), (1, 2));
-        band.add(&a);
-        band.add(&a);
+        band.add(a);
+        band.add(a);
         assert_eq!((band.users, band.attempts), (0, 0));
-        band.remove(&a);
-        band.remove(&b);
+        band.remove(a);
+        band.remove(b);
         assert_eq!((band.users, band.attempts), (1, 3));
-        band.remove(&b);
+        band.remove(b);
         assert_eq!((band.users, band.attempts), (1, 3));
     }
 }
