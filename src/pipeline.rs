@@ -106,7 +106,7 @@ pub struct Run<A> {
 }
 
 /// Chunks read in parallel before their events are merged; bounds memory.
-const CHUNKS_PER_BATCH: usize = 16;
+const CHUNKS_PER_BATCH: usize = 8;
 /// Bytes a stream reader hands over at a time.
 const BLOCK_SIZE: usize = 1 << 22;
 
