@@ -9,6 +9,7 @@ pub mod aggregate;
 pub mod classify;
 pub mod cli;
 pub mod commands;
+pub mod dedup;
 pub mod detect;
 pub mod error;
 pub mod event;

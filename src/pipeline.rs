@@ -9,8 +9,8 @@ use std::sync::{Arc, mpsc};
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 
+use crate::dedup::FingerprintSet;
 use crate::error::Error;
 use crate::event::{Event, Parts};
 use crate::filter::Filter;
@@ -122,7 +122,7 @@ where
     F: Fn() -> A + Sync,
 {
     let mut state = State {
-        seen: Dedup::default(),
+        seen: FingerprintSet::default(),
         aggregate: make(),
         options,
     };
@@ -162,7 +162,7 @@ where
     F: Fn() -> A + Sync,
 {
     let mut state = State {
-        seen: Dedup::default(),
+        seen: FingerprintSet::default(),
         aggregate: make(),
         options,
     };
@@ -186,15 +186,10 @@ where
 }
 
 struct State<'o, A> {
-    seen: Dedup,
+    /// Events already seen: overlapping exports repeat events whole.
+    seen: FingerprintSet,
     aggregate: A,
     options: &'o Options,
-}
-
-/// Events already seen, by [`Event::fingerprint`]: overlapping exports repeat events whole.
-#[derive(Default)]
-struct Dedup {
-    seen: FxHashSet<u64>,
 }
 
 /// Per-file bookkeeping while its chunks are merged.
@@ -524,8 +519,21 @@ where
         next = output.end.max(next);
     }
     let options = state.options;
+    // Which events an earlier batch already had, asked of the merged fingerprints in parallel;
+    // the rest are added in input order below.
+    let seen = &state.seen;
+    let merged: Vec<Vec<bool>> = outputs
+        .par_iter()
+        .map(|output| {
+            output
+                .fingerprints
+                .iter()
+                .map(|f| seen.contains_merged(*f))
+                .collect()
+        })
+        .collect();
     let mut keep: Vec<Vec<bool>> = Vec::with_capacity(outputs.len());
-    for output in &outputs {
+    for (output, merged) in outputs.iter().zip(&merged) {
         for problem in &output.problems {
             let count = file
                 .report
@@ -554,11 +562,13 @@ where
             file.report.messages.push(message);
         }
         let mut chunk_keep = Vec::with_capacity(output.events.len());
-        for (event, fingerprint) in output.events.iter().zip(&output.fingerprints) {
+        for ((event, fingerprint), merged) in
+            output.events.iter().zip(&output.fingerprints).zip(merged)
+        {
             let t = event.published;
             file.report.first = Some(file.report.first.map_or(t, |f| f.min(t)));
             file.report.last = Some(file.report.last.map_or(t, |l| l.max(t)));
-            if !state.seen.seen.insert(*fingerprint) {
+            if *merged || !state.seen.insert_unmerged(*fingerprint) {
                 file.report.duplicates += 1;
                 chunk_keep.push(false);
                 continue;
@@ -573,6 +583,7 @@ where
         }
         keep.push(chunk_keep);
     }
+    state.seen.merge_if_due();
     let filter = options.filter.as_deref();
     let folded = outputs
         .par_iter()
