@@ -4,10 +4,11 @@
 //! time, and the records the detections of `authsift hunt` run on.
 
 use crate::aggregate::agents::Agents;
+use crate::aggregate::series::{FailureSeries, SeriesKey};
 use crate::aggregate::sources::Sources;
 use crate::aggregate::summary::Summary;
 use crate::aggregate::targets::Targets;
-use crate::aggregate::timeline::{GroupBy, Timeline, TimelineConfig};
+use crate::aggregate::timeline::{Timeline, TimelineConfig};
 use crate::detect::records::Hunt;
 use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
@@ -19,9 +20,9 @@ pub const FINEST_BUCKET_MS: i64 = 60_000;
 pub struct Case {
     pub summary: Summary,
     pub timeline: Timeline,
-    /// The timeline per client IP and per user, for the top ones' small charts.
-    pub ip_timeline: Timeline,
-    pub user_timeline: Timeline,
+    /// Failures per client IP and per user over time, for the top ones' small charts.
+    pub ip_series: FailureSeries,
+    pub user_series: FailureSeries,
     /// User agents of legacy (basic-auth) events.
     pub agents: Agents,
     pub sources: Sources,
@@ -41,8 +42,8 @@ impl Default for Case {
         Case {
             summary: Summary::default(),
             timeline: timeline(None),
-            ip_timeline: timeline(Some(GroupBy::Ip)),
-            user_timeline: timeline(Some(GroupBy::User)),
+            ip_series: FailureSeries::new(SeriesKey::Ip, FINEST_BUCKET_MS),
+            user_series: FailureSeries::new(SeriesKey::User, FINEST_BUCKET_MS),
             agents: Agents::new(false),
             sources: Sources::default(),
             targets: Targets::default(),
@@ -54,6 +55,7 @@ impl Default for Case {
 impl Aggregate for Case {
     const PARTS: Parts = Summary::PARTS
         .with(Timeline::PARTS)
+        .with(FailureSeries::PARTS)
         .with(Agents::PARTS)
         .with(Sources::PARTS)
         .with(Targets::PARTS)
@@ -62,8 +64,8 @@ impl Aggregate for Case {
     fn add(&mut self, event: &Event<'_>) {
         self.summary.add(event);
         self.timeline.add(event);
-        self.ip_timeline.add(event);
-        self.user_timeline.add(event);
+        self.ip_series.add(event);
+        self.user_series.add(event);
         self.agents.add(event);
         self.sources.add(event);
         self.targets.add(event);
@@ -73,8 +75,8 @@ impl Aggregate for Case {
     fn merge(&mut self, later: Case) {
         self.summary.merge(later.summary);
         self.timeline.merge(later.timeline);
-        self.ip_timeline.merge(later.ip_timeline);
-        self.user_timeline.merge(later.user_timeline);
+        self.ip_series.merge(later.ip_series);
+        self.user_series.merge(later.user_series);
         self.agents.merge(later.agents);
         self.sources.merge(later.sources);
         self.targets.merge(later.targets);

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod case;
 pub mod coverage;
 pub mod search;
+pub mod series;
 pub mod sources;
 pub mod summary;
 pub mod targets;

@@ -149,27 +149,6 @@ impl Timeline {
         rows
     }
 
-    /// Failures and denials per bucket of each of `keys` (a timeline `--by`), every bucket
-    /// whose start lies in `first..=last`, in the order of `keys`: the small charts beside the
-    /// report's top IPs and users.
-    pub fn series(&self, keys: &[&str], (first, last): (Timestamp, Timestamp)) -> Vec<Vec<u64>> {
-        let width = self.config.bucket_ms;
-        let first = first.floor(width);
-        let buckets = usize::try_from((last.0 - first.0).div_euclid(width) + 1).unwrap_or(0);
-        let mut series = vec![vec![0; buckets]; keys.len()];
-        let index: FxHashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-        for ((start, key), counts) in &self.buckets {
-            let Some(&row) = index.get(key.as_str()) else {
-                continue;
-            };
-            let bucket = usize::try_from((start.0 - first.0).div_euclid(width)).ok();
-            if let Some(slot) = bucket.and_then(|b| series[row].get_mut(b)) {
-                *slot += counts.failures + counts.denied;
-            }
-        }
-        series
-    }
-
     /// The same counts in buckets `bucket_ms` wide, a multiple of the current width: distinct
     /// users and IPs stay exact, as the buckets keep their sets.
     pub fn regroup(self, bucket_ms: i64) -> Timeline {

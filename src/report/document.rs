@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::aggregate::agents::AgentRow;
 use crate::aggregate::case::{Case, FINEST_BUCKET_MS};
 use crate::aggregate::coverage::Coverage;
-use crate::aggregate::timeline::{Timeline, TimelineRow};
+use crate::aggregate::series::FailureSeries;
+use crate::aggregate::timeline::TimelineRow;
 use crate::detect::params::Settings;
 use crate::detect::{Finding, Severity, hunt};
 use crate::pipeline::FileReport;
@@ -209,9 +210,8 @@ impl Document {
         let top_users = case.targets.top(top);
         let (timeline, ip_series, user_series) = match bucket {
             Some(((width, name), span)) => {
-                let series = |timeline: Timeline, keys: Vec<&str>| {
-                    timeline.regroup(width).series(&keys, span)
-                };
+                let series =
+                    |series: &FailureSeries, keys: Vec<&str>| series.series(&keys, width, span);
                 (
                     TimelineSection {
                         bucket: name,
@@ -219,11 +219,11 @@ impl Document {
                         rows: case.timeline.regroup(width).rows_spanning(span),
                     },
                     series(
-                        case.ip_timeline,
+                        &case.ip_series,
                         top_ips.iter().map(|r| r.0.as_str()).collect(),
                     ),
                     series(
-                        case.user_timeline,
+                        &case.user_series,
                         top_users.iter().map(|r| r.0.as_str()).collect(),
                     ),
                 )
