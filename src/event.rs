@@ -234,15 +234,8 @@ impl Event<'_> {
     /// 300,000 for ten million events); such a pair would count as a duplicate.
     pub fn fingerprint(&self) -> u64 {
         let uuid = parse_uuid(&self.uuid).unwrap_or_else(|| {
-            // Not a canonical uuid: fingerprint the text, eight bytes at a time, with a hash
-            // fixed here so that it never changes with the toolchain.
-            let text = self.uuid.as_bytes();
-            let folded = text.chunks(8).fold(text.len() as u64, |hash, word| {
-                let mut bytes = [0u8; 8];
-                bytes[..word.len()].copy_from_slice(word);
-                mix(hash ^ u64::from_le_bytes(bytes)).rotate_left(23)
-            });
-            u128::from(folded) | 1 << 127
+            // Not a canonical uuid: fingerprint the text.
+            u128::from(text_hash(self.uuid.as_bytes())) | 1 << 127
         });
         let high = mix((uuid >> 64) as u64 ^ 0x9e37_79b9_7f4a_7c15);
         let low = mix(uuid as u64 ^ high);
@@ -326,6 +319,16 @@ impl Event<'_> {
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v.as_ref())
     }
+}
+
+/// A 64-bit hash of `text`, eight bytes at a time through [`mix`], fixed here so that it never
+/// changes with the toolchain.
+pub fn text_hash(text: &[u8]) -> u64 {
+    text.chunks(8).fold(text.len() as u64, |hash, word| {
+        let mut bytes = [0u8; 8];
+        bytes[..word.len()].copy_from_slice(word);
+        mix(hash ^ u64::from_le_bytes(bytes)).rotate_left(23)
+    })
 }
 
 /// MurmurHash3's 64-bit finaliser: every input bit affects every output bit.

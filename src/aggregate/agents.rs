@@ -3,7 +3,7 @@
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::aggregate::{DistinctSet, insert_distinct, merge_maps, min_max};
+use crate::aggregate::{DistinctSet, merge_maps, min_max};
 use crate::classify::client::family;
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::event::{Event, Parts};
@@ -91,10 +91,10 @@ impl Aggregate for Agents {
         counts.successes += u64::from(is_success(event));
         counts.failures += u64::from(is_failure(event) || is_denied(event));
         if let Some(user) = user_key(event) {
-            insert_distinct(&mut counts.users, &user);
+            counts.users.insert(&user);
         }
         if let Some(ip) = &event.client.ip_address {
-            insert_distinct(&mut counts.ips, ip);
+            counts.ips.insert(ip);
         }
         min_max(&mut counts.range, Some((event.published, event.published)));
     }

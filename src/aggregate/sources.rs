@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::aggregate::{DistinctSet, Earliest, insert_distinct, merge_maps, min_max};
+use crate::aggregate::{DistinctSet, Earliest, merge_maps, min_max};
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
@@ -92,7 +92,7 @@ impl Aggregate for Sources {
             counts.failures += 1;
             counts.legacy_failures += u64::from(is_legacy(event));
             if let Some(user) = user_key(event) {
-                insert_distinct(&mut counts.users, &user);
+                counts.users.insert(&user);
             }
         }
         min_max(&mut counts.range, Some((t, t)));

@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::aggregate::{DistinctSet, insert_distinct, merge_maps, min_max};
+use crate::aggregate::{DistinctSet, merge_maps, min_max};
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
@@ -46,10 +46,10 @@ impl Aggregate for Summary {
             self.legacy_failures += u64::from(is_failure(event) || is_denied(event));
         }
         if let Some(user) = user_key(event) {
-            insert_distinct(&mut self.users, &user);
+            self.users.insert(&user);
         }
         if let Some(ip) = &event.client.ip_address {
-            insert_distinct(&mut self.ips, ip);
+            self.ips.insert(ip);
         }
         min_max(&mut self.range, Some((event.published, event.published)));
     }

@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::aggregate::{DistinctSet, insert_distinct, merge_maps, min_max};
+use crate::aggregate::{DistinctSet, merge_maps, min_max};
 use crate::classify::{is_denied, is_failure, is_legacy, user_key};
 use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
@@ -65,7 +65,7 @@ impl Aggregate for Targets {
         counts.failures += 1;
         counts.legacy_failures += u64::from(is_legacy(event));
         if let Some(ip) = &event.client.ip_address {
-            insert_distinct(&mut counts.ips, ip);
+            counts.ips.insert(ip);
         }
         min_max(&mut counts.failure_range, Some((t, t)));
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::aggregate::{DistinctSet, insert_distinct, merge_maps};
+use crate::aggregate::{DistinctSet, merge_maps};
 use crate::classify::{is_denied, is_failure, is_legacy, user_key};
 use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
@@ -206,10 +206,10 @@ impl Aggregate for Timeline {
         counts.denied += u64::from(denied);
         counts.legacy_failures += u64::from(legacy);
         if let Some(user) = user {
-            insert_distinct(&mut counts.users, &user);
+            counts.users.insert(&user);
         }
         if let Some(ip) = &event.client.ip_address {
-            insert_distinct(&mut counts.ips, ip);
+            counts.ips.insert(ip);
         }
     }
 
