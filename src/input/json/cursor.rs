@@ -179,15 +179,33 @@ impl<'a> Cursor<'a> {
                     self.pos = end;
                     Ok(())
                 }
-                Err(StructureError::Eof) => {
-                    self.pos = self.data.len();
-                    Err(self.error("input ends inside a value"))
-                }
+                // The brackets do not close before the data ends: the value may go on past
+                // the data (a stream's buffer), or never close (a record cut short, whose
+                // brackets the records after it keep open). Only the grammar tells these
+                // apart, and a stream must not wait for the end of a value that has none.
+                Err(StructureError::Eof) => self.skip_checked().map_err(|error| JsonError {
+                    message: if error.eof {
+                        "input ends inside a value"
+                    } else {
+                        error.message
+                    },
+                    ..error
+                }),
                 Err(StructureError::Invalid(at, message)) => {
                     self.pos = at;
                     Err(self.error(message))
                 }
             },
+            Kind::String => self.raw_string().map(|_| ()),
+            Kind::Scalar => self.scalar().map(|_| ()),
+        }
+    }
+
+    /// Steps over any value, checking its grammar.
+    fn skip_checked(&mut self) -> Result<()> {
+        match self.peek_kind()? {
+            Kind::Object => self.object(|cursor, _| cursor.skip_checked()),
+            Kind::Array => self.array(Self::skip_checked),
             Kind::String => self.raw_string().map(|_| ()),
             Kind::Scalar => self.scalar().map(|_| ()),
         }
@@ -481,6 +499,16 @@ mod tests {
             })
         );
         assert_eq!(unread(r#"{"a":tru}"#), Ok(9));
+        // Cut short, with the next records keeping its brackets open: not a value that the
+        // data ends inside, but one that is broken where the next record begins.
+        assert_eq!(
+            unread("{\"a\":[\n{\"b\":1}\n{\"c\":2}"),
+            Err(JsonError {
+                offset: 15,
+                message: "expected `,` or `]`",
+                eof: false
+            })
+        );
         assert_eq!(
             unread("tru"),
             Err(JsonError {
