@@ -38,6 +38,8 @@ pub struct Cursor<'a> {
     data: &'a [u8],
     pub pos: usize,
     depth: u32,
+    /// Where a structure scan that starts before it stops (see [`Cursor::skip_unread`]).
+    scan_end: usize,
 }
 
 impl<'a> Cursor<'a> {
@@ -46,6 +48,17 @@ impl<'a> Cursor<'a> {
             data,
             pos,
             depth: 0,
+            scan_end: data.len(),
+        }
+    }
+
+    /// Stops the structure scans of unread values that start before `end` there: in NDJSON,
+    /// at the line's end, so that a line cut short inside a value that is not read costs a
+    /// walk of the rest of that line rather than a scan of the rest of the input.
+    pub fn scanning_to(self, end: usize) -> Cursor<'a> {
+        Cursor {
+            scan_end: end.min(self.data.len()),
+            ..self
         }
     }
 
@@ -174,7 +187,14 @@ impl<'a> Cursor<'a> {
     /// only ([`structure`]), strings and scalars in full.
     pub fn skip_unread(&mut self) -> Result<()> {
         match self.peek_kind()? {
-            Kind::Object | Kind::Array => match structure::value_end(self.data, self.pos) {
+            Kind::Object | Kind::Array => match structure::value_end(
+                &self.data[..if self.pos < self.scan_end {
+                    self.scan_end
+                } else {
+                    self.data.len()
+                }],
+                self.pos,
+            ) {
                 Ok(end) => {
                     self.pos = end;
                     Ok(())
@@ -515,6 +535,25 @@ mod tests {
                 offset: 3,
                 message: "input ends inside a value",
                 eof: true
+            })
+        );
+    }
+
+    /// In NDJSON the scan of an unread value stops at the line's end, and what lies past it
+    /// is walked by the grammar: a line cut short inside such a value costs a walk to where
+    /// the next line breaks the grammar, not a scan of the rest of the input.
+    #[test]
+    fn a_scan_stops_at_the_line_end() {
+        let json = "{\"a\":[\n1 2]} ";
+        let mut whole = Cursor::new(json.as_bytes(), 0);
+        assert_eq!(whole.skip_unread(), Ok(()));
+        let mut line = Cursor::new(json.as_bytes(), 0).scanning_to(6);
+        assert_eq!(
+            line.skip_unread(),
+            Err(JsonError {
+                offset: 9,
+                message: "expected `,` or `]`",
+                eof: false
             })
         );
     }
