@@ -153,3 +153,49 @@ fn a_never_ending_record_in_a_stream_is_reported_not_buffered() {
         )
     );
 }
+
+/// An NDJSON line cut short inside a value no command reads (`request`), outside a string: the
+/// lines after it balance out, so its brackets never close. In a stream it is one broken line,
+/// as in a file, not a record that runs on past `max_record` and ends the input.
+#[test]
+fn a_line_cut_short_inside_an_unread_value_costs_that_line_in_a_stream_too() {
+    use std::io::Write;
+    let events = std::fs::read(testdata("shapes/events.ndjson")).unwrap();
+    let first = events.split(|&b| b == b'\n').next().unwrap();
+    let cut = first
+        .windows(22)
+        .position(|w| w == b"\"request\":{\"ipChain\":[")
+        .expect("the fixture has a request")
+        + 22;
+    let mut data = first[..cut].to_vec();
+    data.push(b'\n');
+    while data.len() < 3 << 20 {
+        data.extend_from_slice(&events);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("cut.ndjson");
+    std::fs::write(&plain, &data).unwrap();
+    let gzipped = dir.path().join("cut.ndjson.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gzipped).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&data).unwrap();
+    gz.finish().unwrap();
+    let options = Options {
+        max_record: 1 << 20,
+        chunk_size: 64 << 10,
+        ..Options::default()
+    };
+    let file = common::read(std::slice::from_ref(&plain), &options);
+    let stream = common::read(std::slice::from_ref(&gzipped), &options);
+    assert_eq!(file.files[0].error, None);
+    assert_eq!(stream.files[0].error, None);
+    assert_eq!(stream.files[0].skipped, file.files[0].skipped);
+    assert_eq!(stream.files[0].skipped_total(), 1);
+    assert_eq!(
+        stream.files[0].events + stream.files[0].duplicates,
+        file.files[0].events + file.files[0].duplicates
+    );
+    assert_eq!(stream.aggregate.0, file.aggregate.0);
+}

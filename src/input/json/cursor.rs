@@ -38,6 +38,8 @@ pub struct Cursor<'a> {
     data: &'a [u8],
     pub pos: usize,
     depth: u32,
+    /// Where a structure scan that starts before it stops (see [`Cursor::skip_unread`]).
+    scan_end: usize,
 }
 
 impl<'a> Cursor<'a> {
@@ -46,6 +48,17 @@ impl<'a> Cursor<'a> {
             data,
             pos,
             depth: 0,
+            scan_end: data.len(),
+        }
+    }
+
+    /// Stops the structure scans of unread values that start before `end` there: in NDJSON,
+    /// at the line's end, so that a line cut short inside a value that is not read costs a
+    /// walk of the rest of that line rather than a scan of the rest of the input.
+    pub fn scanning_to(self, end: usize) -> Cursor<'a> {
+        Cursor {
+            scan_end: end.min(self.data.len()),
+            ..self
         }
     }
 
@@ -174,20 +187,45 @@ impl<'a> Cursor<'a> {
     /// only ([`structure`]), strings and scalars in full.
     pub fn skip_unread(&mut self) -> Result<()> {
         match self.peek_kind()? {
-            Kind::Object | Kind::Array => match structure::value_end(self.data, self.pos) {
+            Kind::Object | Kind::Array => match structure::value_end(
+                &self.data[..if self.pos < self.scan_end {
+                    self.scan_end
+                } else {
+                    self.data.len()
+                }],
+                self.pos,
+            ) {
                 Ok(end) => {
                     self.pos = end;
                     Ok(())
                 }
-                Err(StructureError::Eof) => {
-                    self.pos = self.data.len();
-                    Err(self.error("input ends inside a value"))
-                }
+                // The brackets do not close before the data ends: the value may go on past
+                // the data (a stream's buffer), or never close (a record cut short, whose
+                // brackets the records after it keep open). Only the grammar tells these
+                // apart, and a stream must not wait for the end of a value that has none.
+                Err(StructureError::Eof) => self.skip_checked().map_err(|error| JsonError {
+                    message: if error.eof {
+                        "input ends inside a value"
+                    } else {
+                        error.message
+                    },
+                    ..error
+                }),
                 Err(StructureError::Invalid(at, message)) => {
                     self.pos = at;
                     Err(self.error(message))
                 }
             },
+            Kind::String => self.raw_string().map(|_| ()),
+            Kind::Scalar => self.scalar().map(|_| ()),
+        }
+    }
+
+    /// Steps over any value, checking its grammar.
+    fn skip_checked(&mut self) -> Result<()> {
+        match self.peek_kind()? {
+            Kind::Object => self.object(|cursor, _| cursor.skip_checked()),
+            Kind::Array => self.array(Self::skip_checked),
             Kind::String => self.raw_string().map(|_| ()),
             Kind::Scalar => self.scalar().map(|_| ()),
         }
@@ -481,12 +519,41 @@ mod tests {
             })
         );
         assert_eq!(unread(r#"{"a":tru}"#), Ok(9));
+        // Cut short, with the next records keeping its brackets open: not a value that the
+        // data ends inside, but one that is broken where the next record begins.
+        assert_eq!(
+            unread("{\"a\":[\n{\"b\":1}\n{\"c\":2}"),
+            Err(JsonError {
+                offset: 15,
+                message: "expected `,` or `]`",
+                eof: false
+            })
+        );
         assert_eq!(
             unread("tru"),
             Err(JsonError {
                 offset: 3,
                 message: "input ends inside a value",
                 eof: true
+            })
+        );
+    }
+
+    /// In NDJSON the scan of an unread value stops at the line's end, and what lies past it
+    /// is walked by the grammar: a line cut short inside such a value costs a walk to where
+    /// the next line breaks the grammar, not a scan of the rest of the input.
+    #[test]
+    fn a_scan_stops_at_the_line_end() {
+        let json = "{\"a\":[\n1 2]} ";
+        let mut whole = Cursor::new(json.as_bytes(), 0);
+        assert_eq!(whole.skip_unread(), Ok(()));
+        let mut line = Cursor::new(json.as_bytes(), 0).scanning_to(6);
+        assert_eq!(
+            line.skip_unread(),
+            Err(JsonError {
+                offset: 9,
+                message: "expected `,` or `]`",
+                eof: false
             })
         );
     }

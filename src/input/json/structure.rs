@@ -462,6 +462,58 @@ mod tests {
         }
     }
 
+    /// The masks of `block` one byte at a time, as the portable classifier reads them.
+    fn classify_bytewise(block: &[u8; 64]) -> Masks {
+        let mut masks = Masks::default();
+        for (i, &byte) in block.iter().enumerate() {
+            let bit = 1u64 << i;
+            let set = |mask: &mut u64, yes: bool| *mask |= if yes { bit } else { 0 };
+            set(&mut masks.quote, byte == b'"');
+            set(&mut masks.backslash, byte == b'\\');
+            set(&mut masks.open, matches!(byte, b'{' | b'['));
+            set(&mut masks.close, matches!(byte, b'}' | b']'));
+            set(&mut masks.control, byte < 0x20);
+            set(&mut masks.curly, byte & 0x20 != 0);
+            set(
+                &mut masks.bare,
+                byte.is_ascii_digit() || b"\t\n\r \"+,-.:E[]aeflnrstu{}".contains(&byte),
+            );
+        }
+        masks
+    }
+
+    #[test]
+    fn classifiers_agree_byte_for_byte() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut blocks: Vec<[u8; 64]> = (0..=255u8)
+            .collect::<Vec<u8>>()
+            .chunks(64)
+            .map(|c| c.try_into().expect("64 bytes"))
+            .collect();
+        for _ in 0..20_000 {
+            let mut block = [0u8; 64];
+            for byte in &mut block {
+                *byte = next() as u8;
+            }
+            blocks.push(block);
+        }
+        for block in &blocks {
+            let expected = classify_bytewise(block);
+            assert_eq!(classify(block), expected, "{block:?}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512bw") {
+                // SAFETY: the CPU has AVX-512BW, checked just above.
+                assert_eq!(unsafe { classify_avx512(block) }, expected, "{block:?}");
+            }
+        }
+    }
+
     #[test]
     fn agrees_with_a_bytewise_scan_on_the_bundled_sample() {
         let data = std::fs::read(concat!(
