@@ -432,6 +432,25 @@ mod tests {
         }
     }
 
+    fn classify_bytewise(block: &[u8; 64]) -> Masks {
+        let mut masks = Masks::default();
+        for (i, &byte) in block.iter().enumerate() {
+            let bit = 1u64 << i;
+            let set = |mask: &mut u64, yes: bool| *mask |= if yes { bit } else { 0 };
+            set(&mut masks.quote, byte == b'"');
+            set(&mut masks.backslash, byte == b'\\');
+            set(&mut masks.open, matches!(byte, b'{' | b'['));
+            set(&mut masks.close, matches!(byte, b'}' | b']'));
+            set(&mut masks.control, byte < 0x20);
+            set(&mut masks.curly, byte & 0x20 != 0);
+            set(
+                &mut masks.bare,
+                byte.is_ascii_digit() || b"\t\n\r \"+,-.:E[]aeflnrstu{}".contains(&byte),
+            );
+        }
+        masks
+    }
+
     #[test]
     fn classifiers_agree_byte_for_byte() {
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
