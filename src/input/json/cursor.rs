@@ -11,6 +11,12 @@ use std::borrow::Cow;
 
 use crate::input::json::structure::{self, StructureError};
 
+/// How far the structure scan of an unread value goes before the grammar takes over. No value
+/// of a real event comes near it; a record cut short inside one (its brackets kept open by the
+/// records after it) would otherwise be scanned through the rest of the input, once for each
+/// such record.
+const LONGEST_SCAN: usize = 1 << 20;
+
 /// Deepest nesting accepted, as serde_json does: deeper input is malformed, not a stack overflow.
 const MAX_DEPTH: u32 = 128;
 
@@ -38,8 +44,6 @@ pub struct Cursor<'a> {
     data: &'a [u8],
     pub pos: usize,
     depth: u32,
-    /// Where a structure scan that starts before it stops (see [`Cursor::skip_unread`]).
-    scan_end: usize,
 }
 
 impl<'a> Cursor<'a> {
@@ -48,17 +52,6 @@ impl<'a> Cursor<'a> {
             data,
             pos,
             depth: 0,
-            scan_end: data.len(),
-        }
-    }
-
-    /// Stops the structure scans of unread values that start before `end` there: in NDJSON,
-    /// at the line's end, so that a line cut short inside a value that is not read costs a
-    /// walk of the rest of that line rather than a scan of the rest of the input.
-    pub fn scanning_to(self, end: usize) -> Cursor<'a> {
-        Cursor {
-            scan_end: end.min(self.data.len()),
-            ..self
         }
     }
 
@@ -188,11 +181,7 @@ impl<'a> Cursor<'a> {
     pub fn skip_unread(&mut self) -> Result<()> {
         match self.peek_kind()? {
             Kind::Object | Kind::Array => match structure::value_end(
-                &self.data[..if self.pos < self.scan_end {
-                    self.scan_end
-                } else {
-                    self.data.len()
-                }],
+                &self.data[..self.data.len().min(self.pos + LONGEST_SCAN)],
                 self.pos,
             ) {
                 Ok(end) => {
@@ -539,19 +528,18 @@ mod tests {
         );
     }
 
-    /// In NDJSON the scan of an unread value stops at the line's end, and what lies past it
-    /// is walked by the grammar: a line cut short inside such a value costs a walk to where
-    /// the next line breaks the grammar, not a scan of the rest of the input.
+    /// A value whose brackets stay open past [`LONGEST_SCAN`] bytes is walked by the grammar
+    /// from its start, which stops where the records after a cut-short one break it.
     #[test]
-    fn a_scan_stops_at_the_line_end() {
-        let json = "{\"a\":[\n1 2]} ";
-        let mut whole = Cursor::new(json.as_bytes(), 0);
-        assert_eq!(whole.skip_unread(), Ok(()));
-        let mut line = Cursor::new(json.as_bytes(), 0).scanning_to(6);
+    fn a_scan_that_runs_long_hands_over_to_the_grammar() {
+        let cut_short = "{\"a\":[1,{\"b\":2}\n";
+        let next_records = "{\"c\":[3]}\n".repeat(LONGEST_SCAN / 10 + 1);
+        let json = format!("{cut_short}{next_records}");
+        let mut cursor = Cursor::new(json.as_bytes(), 0);
         assert_eq!(
-            line.skip_unread(),
+            cursor.skip_unread(),
             Err(JsonError {
-                offset: 9,
+                offset: cut_short.len(),
                 message: "expected `,` or `]`",
                 eof: false
             })

@@ -102,10 +102,6 @@ fn read_object<'a>(
     out: &mut ChunkOutput<'a>,
 ) -> Option<usize> {
     let mut cursor = Cursor::new(data, start);
-    if lines {
-        let line_end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-        cursor = cursor.scanning_to(line_end);
-    }
     let error = match schema::record(&mut cursor, parts) {
         Ok(record) => {
             record.into_events(&mut |event| match event {
