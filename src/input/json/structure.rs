@@ -176,24 +176,6 @@ fn is_bare(byte: u8) -> bool {
     BARE_BY_LOW_NIBBLE[usize::from(byte & 0x0F)] & BARE_BY_HIGH_NIBBLE[usize::from(byte >> 4)] != 0
 }
 
-/// The mask of the bytes of `block` that may stand outside a string, one byte at a time.
-fn bare_bytes(block: &[u8; 64]) -> u64 {
-    block
-        .iter()
-        .enumerate()
-        .filter(|(_, byte)| is_bare(**byte))
-        .fold(0, |mask, (i, _)| mask | 1 << i)
-}
-
-/// The mask of the bytes of `block` with bit 0x20 set, one byte at a time.
-fn curly_bytes(block: &[u8; 64]) -> u64 {
-    block
-        .iter()
-        .enumerate()
-        .filter(|(_, byte)| **byte & 0x20 != 0)
-        .fold(0, |mask, (i, _)| mask | 1 << i)
-}
-
 /// The `n` lowest bits set.
 fn low_bits(n: u32) -> u64 {
     if n >= 64 { u64::MAX } else { (1 << n) - 1 }
@@ -328,9 +310,13 @@ fn classify(block: &[u8; 64]) -> Masks {
             0..0x20 => masks.control |= bit,
             _ => {}
         }
+        if is_bare(byte) {
+            masks.bare |= bit;
+        }
+        if byte & 0x20 != 0 {
+            masks.curly |= bit;
+        }
     }
-    masks.bare = bare_bytes(block);
-    masks.curly = curly_bytes(block);
     masks
 }
 
