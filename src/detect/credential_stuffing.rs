@@ -2,8 +2,8 @@
 //! username and password pairs is replayed.
 
 use crate::detect::params::{Param, Unit, Values};
-use crate::detect::window::{Band, UsersInBand, group_by, keyed_episodes};
-use crate::detect::{Context, Detection, Finding, Key, Severity, plural, span};
+use crate::detect::window::{Band, users_in_band_per_ip};
+use crate::detect::{Context, Detection, Finding, Severity};
 
 const USERS: &str = "users";
 const MAX_PER_USER: &str = "max_per_user";
@@ -46,36 +46,21 @@ pub const DETECTION: Detection = Detection {
 };
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
-    let table = context.table;
-    let by_ip = group_by(
+    users_in_band_per_ip(
+        context,
+        &DETECTION,
         context.records.iter().filter(|r| r.is_failed_sign_in()),
-        |r| table.ip(r),
-    );
-    keyed_episodes(&by_ip, values.millis(WINDOW), || UsersInBand {
-        band: Band::new(1, values.get(MAX_PER_USER)),
-        needed: values.count(USERS),
-    })
-    .into_iter()
-    .map(|(ip, attempts)| {
-        let finding = Finding::new(&DETECTION, Key::ip(ip), attempts.iter().copied(), table);
-        let users = finding.users.len();
-        let details = format!(
-            "{} failed sign-ins against {} from {ip} in {}",
-            attempts.len(),
-            plural(users, "user"),
-            span(finding.start, finding.end)
-        );
-        finding
-            .count("attempts", attempts.len())
-            .count("users", users)
-            .details(details)
-    })
-    .collect()
+        values.millis(WINDOW),
+        || Band::new(1, values.get(MAX_PER_USER)),
+        values.count(USERS),
+        "failed sign-ins",
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::Key;
     use crate::detect::records::Record;
     use crate::detect::testing::{at, fail, run};
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::detect::records::{Record, TextId};
+use crate::detect::{Context, Detection, Finding, Key, plural, span};
 
 /// Running counts over the records inside a window.
 pub trait Tally {
@@ -18,9 +19,9 @@ pub trait Tally {
 
 /// A window that is met when at least `needed` users fall in `band`: the tally of the
 /// single-address spray and stuffing detections.
-pub struct UsersInBand {
-    pub band: Band,
-    pub needed: usize,
+struct UsersInBand {
+    band: Band,
+    needed: usize,
 }
 
 impl Tally for UsersInBand {
@@ -37,6 +38,42 @@ impl Tally for UsersInBand {
     fn met(&self) -> bool {
         self.band.users >= self.needed
     }
+}
+
+/// The findings of the single-address spray and stuffing detections: per client IP, episodes
+/// of `failures` within `width` ms where at least `needed` users fall in `band`, described as
+/// "N {what} against M users from IP in T".
+pub fn users_in_band_per_ip<'r>(
+    context: &Context<'r>,
+    detection: &'static Detection,
+    failures: impl IntoIterator<Item = &'r Record>,
+    width: i64,
+    band: impl Fn() -> Band,
+    needed: usize,
+    what: &str,
+) -> Vec<Finding> {
+    let table = context.table;
+    let by_ip = group_by(failures, |r| table.ip(r));
+    keyed_episodes(&by_ip, width, || UsersInBand {
+        band: band(),
+        needed,
+    })
+    .into_iter()
+    .map(|(ip, attempts)| {
+        let finding = Finding::new(detection, Key::ip(ip), attempts.iter().copied(), table);
+        let users = finding.users.len();
+        let details = format!(
+            "{} {what} against {} from {ip} in {}",
+            attempts.len(),
+            plural(users, "user"),
+            span(finding.start, finding.end)
+        );
+        finding
+            .count("attempts", attempts.len())
+            .count("users", users)
+            .details(details)
+    })
+    .collect()
 }
 
 /// Slides a window over `records` (time-sorted): it ends at each record in turn and reaches
