@@ -364,21 +364,21 @@ pub(crate) fn parse_uuid(text: &str) -> Option<u128> {
     if bytes.len() != 36 || [8, 13, 18, 23].iter().any(|&i| bytes[i] != b'-') {
         return None;
     }
-    let mut value: u128 = 0;
+    // Two 64-bit halves rather than one 128-bit value: two short dependency chains of
+    // single-register shifts instead of one long chain of double-register ones.
     let mut invalid = 0u8;
-    for group in [
-        &bytes[0..8],
-        &bytes[9..13],
-        &bytes[14..18],
-        &bytes[19..23],
-        &bytes[24..36],
-    ] {
-        for &b in group {
+    let mut digits = |groups: [&[u8]; 3]| {
+        let mut half: u64 = 0;
+        for &b in groups.into_iter().flatten() {
             let digit = HEX_DIGITS[usize::from(b)];
             invalid |= digit;
-            value = value << 4 | u128::from(digit & 0x0f);
+            half = half << 4 | u64::from(digit & 0x0f);
         }
-    }
+        half
+    };
+    let high = digits([&bytes[0..8], &bytes[9..13], &bytes[14..18]]);
+    let low = digits([&bytes[19..23], &bytes[24..36], &[]]);
+    let value = u128::from(high) << 64 | u128::from(low);
     (invalid & 0x80 == 0).then_some(value)
 }
 

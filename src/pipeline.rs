@@ -524,13 +524,7 @@ where
     let seen = &state.seen;
     let merged: Vec<Vec<bool>> = outputs
         .par_iter()
-        .map(|output| {
-            output
-                .fingerprints
-                .iter()
-                .map(|f| seen.contains_merged(*f))
-                .collect()
-        })
+        .map(|output| seen.contains_merged_all(&output.fingerprints))
         .collect();
     let mut keep: Vec<Vec<bool>> = Vec::with_capacity(outputs.len());
     for (output, merged) in outputs.iter().zip(&merged) {

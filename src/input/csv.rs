@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 
 use crate::event::{Event, OutcomeResult, Parts, Target, text};
 use crate::input::json::targets_from_json;
@@ -189,7 +189,7 @@ impl CsvLayout {
     pub fn from_header(line: &[u8]) -> Result<CsvLayout, String> {
         let header = std::str::from_utf8(line).map_err(|_| "binary data".to_string())?;
         let mut names = Vec::new();
-        split_record(line, 0, &mut names);
+        split_record(line, &mut Delimiters::new(line), 0, &mut names);
         let folded: Vec<String> = names
             .iter()
             .map(|f| fold_name(&String::from_utf8_lossy(f.bytes(line))))
@@ -252,30 +252,116 @@ impl FieldSpan {
     }
 }
 
-/// The first comma or newline at or after `pos` (or the end of `data`), looking at eight bytes
-/// at a time: fields are mostly short or empty, where a SIMD search's set-up would not pay.
-fn field_end(data: &[u8], mut pos: usize) -> usize {
-    const LOW_BITS: u64 = 0x0101_0101_0101_0101;
-    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |x: u64| x.wrapping_sub(LOW_BITS) & !x & HIGH_BITS;
-    while let Some(word) = data.get(pos..pos + 8) {
-        let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        let found = zero_byte(word ^ (LOW_BITS * u64::from(b',')))
-            | zero_byte(word ^ (LOW_BITS * u64::from(b'\n')));
-        if found != 0 {
-            return pos + found.trailing_zeros() as usize / 8;
+/// Finds the commas and newlines of `data` 64 bytes at a time and keeps the block's mask for
+/// the fields that follow: fields are mostly short or empty, so one block serves several, where
+/// a search per field would pay its set-up each time. The mask is of raw bytes, quoted or not;
+/// the splitter only asks from where a field may end.
+struct Delimiters<'d> {
+    data: &'d [u8],
+    /// Offset of the block `mask` describes; `block..block + 64` is the range it covers.
+    block: usize,
+    /// Bit `i` is set when `data[block + i]` is a comma or a newline; none before the first
+    /// block is classified.
+    mask: u64,
+}
+
+impl<'d> Delimiters<'d> {
+    fn new(data: &'d [u8]) -> Delimiters<'d> {
+        Delimiters {
+            data,
+            block: 0,
+            mask: 0,
         }
-        pos += 8;
     }
-    data[pos..]
+
+    /// The first comma or newline at or after `pos`, or the end of the data.
+    #[inline(always)]
+    fn next(&mut self, pos: usize) -> usize {
+        let offset = pos.wrapping_sub(self.block);
+        if offset < 64 {
+            let found = self.mask & (u64::MAX << offset);
+            if found != 0 {
+                return self.block + found.trailing_zeros() as usize;
+            }
+        }
+        self.next_in_later_blocks(pos)
+    }
+
+    /// [`Delimiters::next`] when the current block has no delimiter at or after `pos`.
+    #[inline(never)]
+    fn next_in_later_blocks(&mut self, mut pos: usize) -> usize {
+        loop {
+            if pos >= self.data.len() {
+                return self.data.len();
+            }
+            self.load(pos);
+            if self.mask != 0 {
+                return pos + self.mask.trailing_zeros() as usize;
+            }
+            pos += 64;
+        }
+    }
+
+    fn load(&mut self, at: usize) {
+        self.block = at;
+        self.mask = match self.data.get(at..at + 64) {
+            Some(block) => classify_delimiters(block.try_into().unwrap_or(&[0; 64])),
+            None => {
+                let mut padded = [0u8; 64];
+                let rest = self.data.get(at..).unwrap_or_default();
+                padded[..rest.len()].copy_from_slice(rest);
+                classify_delimiters(&padded)
+            }
+        };
+    }
+}
+
+/// The commas and newlines of a 64-byte block as a bit mask.
+fn classify_delimiters(block: &[u8; 64]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of every x86-64 CPU.
+    return unsafe { delimiter_mask(block) };
+    #[cfg(not(target_arch = "x86_64"))]
+    delimiter_mask(block)
+}
+
+/// [`classify_delimiters`] sixteen bytes at a compare.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn delimiter_mask(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let comma = _mm_set1_epi8(b',' as i8);
+    let newline = _mm_set1_epi8(b'\n' as i8);
+    let mut mask = 0;
+    for quarter in 0..4 {
+        // SAFETY: the load reads 16 bytes inside `block`, which is 64 bytes long.
+        let bytes = unsafe { _mm_loadu_si128(block.as_ptr().add(quarter * 16).cast::<__m128i>()) };
+        let hits = _mm_or_si128(_mm_cmpeq_epi8(bytes, comma), _mm_cmpeq_epi8(bytes, newline));
+        mask |= u64::from(_mm_movemask_epi8(hits) as u16) << (quarter * 16);
+    }
+    mask
+}
+
+/// The commas and newlines of a 64-byte block as a bit mask, a byte at a time.
+#[cfg(not(target_arch = "x86_64"))]
+fn delimiter_mask(block: &[u8; 64]) -> u64 {
+    block
         .iter()
-        .position(|&b| b == b',' || b == b'\n')
-        .map_or(data.len(), |i| pos + i)
+        .enumerate()
+        .filter(|(_, &b)| b == b',' || b == b'\n')
+        .fold(0, |mask, (i, _)| mask | 1 << i)
 }
 
 /// Splits the record starting at `pos` into `fields` and returns where the next record starts,
 /// or `None` when the data ends inside a quoted field.
-fn split_record(data: &[u8], mut pos: usize, fields: &mut Vec<FieldSpan>) -> Option<usize> {
+fn split_record(
+    data: &[u8],
+    delimiters: &mut Delimiters<'_>,
+    mut pos: usize,
+    fields: &mut Vec<FieldSpan>,
+) -> Option<usize> {
     fields.clear();
     loop {
         if data.get(pos) == Some(&b'"') {
@@ -298,10 +384,11 @@ fn split_record(data: &[u8], mut pos: usize, fields: &mut Vec<FieldSpan>) -> Opt
             });
             pos = end + 1;
             // Anything between the closing quote and the delimiter is not RFC 4180; skip it.
-            pos = memchr2(b',', b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+            pos = delimiters.next(pos);
         } else {
-            let end = field_end(data, pos);
-            let trimmed = if end > pos && data[end - 1] == b'\r' && data.get(end) != Some(&b',') {
+            let end = delimiters.next(pos);
+            let comma = data.get(end) == Some(&b',');
+            let trimmed = if !comma && end > pos && data[end - 1] == b'\r' {
                 end - 1
             } else {
                 end
@@ -311,6 +398,10 @@ fn split_record(data: &[u8], mut pos: usize, fields: &mut Vec<FieldSpan>) -> Opt
                 end: trimmed,
                 escaped: false,
             });
+            if comma {
+                pos = end + 1;
+                continue;
+            }
             pos = end;
         }
         match data.get(pos) {
@@ -337,6 +428,7 @@ pub fn read_records<'a>(
         .map(|column| column.filter(|c| parts.has(c.part())))
         .collect();
     let mut fields = Vec::with_capacity(layout.column_count());
+    let mut delimiters = Delimiters::new(data);
     let mut pos = if chunk.known_start {
         chunk.from
     } else {
@@ -350,7 +442,7 @@ pub fn read_records<'a>(
             pos = next;
             continue;
         }
-        let Some(next) = split_record(data, pos, &mut fields) else {
+        let Some(next) = split_record(data, &mut delimiters, pos, &mut fields) else {
             if chunk.at_eof {
                 out.problems.push(Problem::new(
                     ProblemKind::Truncated,
@@ -390,7 +482,7 @@ pub fn read_records<'a>(
             }
         };
         match record_to_event(record, start, &fields, &columns) {
-            Ok(event) => out.events.push(event),
+            Ok(event) => out.push_event(event),
             Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
         }
     }
@@ -515,7 +607,8 @@ mod tests {
 
     fn fields(line: &str) -> Vec<String> {
         let mut spans = Vec::new();
-        split_record(line.as_bytes(), 0, &mut spans);
+        let bytes = line.as_bytes();
+        split_record(bytes, &mut Delimiters::new(bytes), 0, &mut spans);
         spans
             .iter()
             .map(|s| {
@@ -540,6 +633,69 @@ mod tests {
         assert_eq!(fields("\"multi\nline\",2\n"), ["multi\nline", "2"]);
         assert_eq!(fields("a,b,\n"), ["a", "b", ""]);
         assert_eq!(fields("\"\"\n"), [""]);
+    }
+
+    /// The splitter on records whose fields fall anywhere against the 64-byte blocks of the
+    /// delimiter masks: fields from empty to longer than two blocks, quoted (with commas,
+    /// newlines and doubled quotes inside) or not, CRLF or LF, several records in a row
+    /// sharing blocks, the last one without a line ending.
+    #[test]
+    fn splits_fields_across_delimiter_blocks() {
+        let mut seed = 7u64;
+        let mut next = |limit: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % limit
+        };
+        for _ in 0..300 {
+            let mut data = String::new();
+            let mut expected: Vec<Vec<String>> = Vec::new();
+            let records = 1 + next(4);
+            for record in 0..records {
+                let mut row = Vec::new();
+                for field in 0..1 + next(6) {
+                    if field > 0 {
+                        data.push(',');
+                    }
+                    let length = [0, 1, 7, 63, 64, 65, 150][next(7) as usize];
+                    let mut value: String = (0..length)
+                        .map(|i| (b'a' + (i % 26) as u8) as char)
+                        .collect();
+                    if next(3) == 0 {
+                        let at = next(value.len() as u64 + 1) as usize;
+                        value.insert_str(at, [",", "\n", "\"", "x"][next(4) as usize]);
+                        data.push('"');
+                        data.push_str(&value.replace('"', "\"\""));
+                        data.push('"');
+                    } else {
+                        data.push_str(&value);
+                    }
+                    row.push(value);
+                }
+                if record + 1 < records || next(2) == 0 {
+                    data.push_str(if next(2) == 0 { "\r\n" } else { "\n" });
+                }
+                expected.push(row);
+            }
+            let bytes = data.as_bytes();
+            let mut delimiters = Delimiters::new(bytes);
+            let (mut pos, mut spans) = (0, Vec::new());
+            for row in &expected {
+                pos = split_record(bytes, &mut delimiters, pos, &mut spans).unwrap();
+                let got: Vec<String> = spans
+                    .iter()
+                    .map(|s| {
+                        let v = String::from_utf8_lossy(s.bytes(bytes)).into_owned();
+                        if s.escaped {
+                            v.replace("\"\"", "\"")
+                        } else {
+                            v
+                        }
+                    })
+                    .collect();
+                assert_eq!(&got, row, "in {data:?}");
+            }
+            assert_eq!(pos, bytes.len(), "in {data:?}");
+        }
     }
 
     #[test]

@@ -105,7 +105,7 @@ fn read_object<'a>(
     let error = match schema::record(&mut cursor, parts) {
         Ok(record) => {
             record.into_events(&mut |event| match event {
-                Ok(event) => out.events.push(event),
+                Ok(event) => out.push_event(event),
                 Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
             });
             return Some(cursor.pos);
