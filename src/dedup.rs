@@ -28,9 +28,8 @@ pub struct FingerprintSet {
 }
 
 impl FingerprintSet {
-    /// True when `fingerprint` is in the sorted array. Reading only, so that workers can ask
-    /// it in parallel for a whole batch before the batch's fingerprints are added in order.
-    pub fn contains_merged(&self, fingerprint: u64) -> bool {
+    /// True when `fingerprint` is in the sorted array.
+    fn contains_merged(&self, fingerprint: u64) -> bool {
         if self.index.is_empty() {
             return false;
         }
@@ -41,33 +40,35 @@ impl FingerprintSet {
         }
     }
 
-    /// [`FingerprintSet::contains_merged`] of each of `fingerprints`. The array is far larger
-    /// than the CPU's caches, so each lookup would wait on memory twice (index, then array);
-    /// the index slot of a fingerprint a few places ahead, and the array range of the next
-    /// one, are fetched while the current one is compared.
-    pub fn contains_merged_all(&self, fingerprints: &[u64]) -> Vec<bool> {
+    /// Whether each of `fingerprints` was added before (merged or not). Reading only, so that
+    /// workers can ask it in parallel for their chunks before the batch's fingerprints are
+    /// added in order. The sorted array is far larger than the CPU's caches, so each lookup
+    /// would wait on memory twice (index, then array): the index slot of a fingerprint a few
+    /// places ahead, and the array range of a nearer one, are fetched while the current one
+    /// is compared.
+    pub fn contains_all(&self, fingerprints: &[u64]) -> Vec<bool> {
         const INDEX_AHEAD: usize = 16;
         const ARRAY_AHEAD: usize = 8;
-        if self.index.is_empty() {
-            return vec![false; fingerprints.len()];
-        }
         let slot = |fingerprint: u64| (fingerprint >> (64 - self.index_bits)) as usize;
+        let indexed = !self.index.is_empty();
         let mut found = Vec::with_capacity(fingerprints.len());
         for (i, &fingerprint) in fingerprints.iter().enumerate() {
-            if let Some(&ahead) = fingerprints.get(i + INDEX_AHEAD) {
-                prefetch(self.index.as_ptr().wrapping_add(slot(ahead)));
+            if indexed {
+                if let Some(&ahead) = fingerprints.get(i + INDEX_AHEAD) {
+                    prefetch(self.index.as_ptr().wrapping_add(slot(ahead)));
+                }
+                if let Some(&ahead) = fingerprints.get(i + ARRAY_AHEAD)
+                    && let Some(&from) = self.index.get(slot(ahead))
+                {
+                    prefetch(self.sorted.as_ptr().wrapping_add(from));
+                }
             }
-            if let Some(&ahead) = fingerprints.get(i + ARRAY_AHEAD)
-                && let Some(&from) = self.index.get(slot(ahead))
-            {
-                prefetch(self.sorted.as_ptr().wrapping_add(from));
-            }
-            found.push(self.contains_merged(fingerprint));
+            found.push(self.contains_merged(fingerprint) || self.recent.contains(&fingerprint));
         }
         found
     }
 
-    /// Adds a fingerprint that [`FingerprintSet::contains_merged`] did not find; false when it
+    /// Adds a fingerprint that [`FingerprintSet::contains_all`] did not find; false when it
     /// was added since the last merge.
     pub fn insert_unmerged(&mut self, fingerprint: u64) -> bool {
         self.recent.insert(fingerprint)
@@ -122,7 +123,7 @@ impl FingerprintSet {
     }
 }
 
-/// Asks the CPU to start loading the cache line at `at` (a hint: no effect on results).
+/// Asks the CPU to start loading the cache line at `at`: a hint, with no effect on results.
 fn prefetch<T>(at: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch never faults, whatever the address; SSE is part of every x86-64 CPU.
@@ -141,9 +142,7 @@ mod tests {
     /// Adds values the way the pipeline does: a batch at a time, checked against the merged
     /// array first.
     fn insert_batch(set: &mut FingerprintSet, batch: &[u64]) -> Vec<bool> {
-        let merged = set.contains_merged_all(batch);
-        let one_by_one: Vec<bool> = batch.iter().map(|&f| set.contains_merged(f)).collect();
-        assert_eq!(merged, one_by_one);
+        let merged = set.contains_all(batch);
         let new = batch
             .iter()
             .zip(merged)

@@ -14,8 +14,9 @@ use crate::dedup::FingerprintSet;
 use crate::error::Error;
 use crate::event::{Event, Parts};
 use crate::filter::Filter;
+use crate::input::problem::Problem;
 use crate::input::source::{InputPath, Opened, Source, describe_io, expand, hex_digest};
-use crate::input::{Chunk, ChunkOutput, Detected, Shape, detect};
+use crate::input::{Chunk, ChunkOutput, Detected, EventSink, Shape, detect};
 use crate::time::Timestamp;
 
 /// A fold over events that can be split across workers and merged back in input order.
@@ -454,13 +455,87 @@ fn count_lines(data: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', data).count() as u64
 }
 
+/// What became of an event a worker read, for the pass in input order that counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    OutsideRange,
+    FilteredOut,
+    Folded,
+}
+
+/// Folds a chunk's events into an aggregate as they are read, before it is known which are
+/// duplicates: that is asked of the fingerprints once the chunk is read (in one pass that
+/// can fetch ahead), and of the repeats within the batch in input order. A chunk that folded
+/// a duplicate is folded again without it.
+struct ChunkFold<'o, A> {
+    options: &'o Options,
+    aggregate: A,
+    fingerprints: Vec<u64>,
+    fates: Vec<Fate>,
+    /// Whether an earlier batch had each event; filled in once the chunk is read.
+    seen: Vec<bool>,
+    /// The time range of the chunk's events, duplicates included.
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+}
+
+impl<'o, A> ChunkFold<'o, A> {
+    fn new(options: &'o Options, aggregate: A) -> Self {
+        ChunkFold {
+            options,
+            aggregate,
+            fingerprints: Vec::new(),
+            fates: Vec::new(),
+            seen: Vec::new(),
+            first: None,
+            last: None,
+        }
+    }
+}
+
+impl<A: Aggregate> EventSink for ChunkFold<'_, A> {
+    fn event(&mut self, event: &Event<'_>) {
+        let t = event.published;
+        self.first = Some(self.first.map_or(t, |f| f.min(t)));
+        self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        let options = self.options;
+        let fate = if !(options.since.is_none_or(|s| t >= s) && options.until.is_none_or(|u| t < u))
+        {
+            Fate::OutsideRange
+        } else if !options.filter.as_deref().is_none_or(|f| f.matches(event)) {
+            Fate::FilteredOut
+        } else {
+            self.aggregate.add(event);
+            Fate::Folded
+        };
+        self.fingerprints.push(event.fingerprint());
+        self.fates.push(fate);
+    }
+}
+
+/// Folds a chunk again, when it folded a duplicate the first time: only the events marked in
+/// `fold`, by their place in the chunk.
+struct Refold<'k, A> {
+    fold: &'k [bool],
+    next: usize,
+    aggregate: A,
+}
+
+impl<A: Aggregate> EventSink for Refold<'_, A> {
+    fn event(&mut self, event: &Event<'_>) {
+        if self.fold.get(self.next) == Some(&true) {
+            self.aggregate.add(event);
+        }
+        self.next += 1;
+    }
+}
+
 /// Reads the records that begin in `data[start..until]`, where `start` is a record boundary,
 /// and returns where the next record begins. The range is cut into chunks read in parallel,
-/// each finding its own first record; a chunk whose first record is not where the previous one
-/// ended (its guess fell inside a record) is read again from the right place. Then duplicates
-/// are removed and the time range applied in input order, and the filter applied and what
-/// remains folded in parallel. With `at_eof` false, a record cut off at the end of `data` is
-/// left unread.
+/// each finding its own first record and folding its events as it reads them; a chunk whose
+/// first record is not where the previous one ended (its guess fell inside a record) is read
+/// again from the right place. Then, in input order, problems are reported and duplicates
+/// counted, and a chunk that folded a duplicate is folded again without it. With `at_eof` false, a record cut off at the end of `data` is left unread.
 fn merge_batch<A, F>(
     data: &[u8],
     start: usize,
@@ -476,14 +551,9 @@ where
 {
     let shape = &file.shape;
     let size = state.options.chunk_size.max(1);
-    let parts = A::PARTS.with(
-        state
-            .options
-            .filter
-            .as_ref()
-            .map_or(Parts::CORE, |f| f.parts()),
-    );
-    let chunks: Vec<Chunk> = (start..until)
+    let options = state.options;
+    let parts = A::PARTS.with(options.filter.as_ref().map_or(Parts::CORE, |f| f.parts()));
+    let mut chunks: Vec<Chunk> = (start..until)
         .step_by(size)
         .map(|from| Chunk {
             from,
@@ -492,115 +562,156 @@ where
             at_eof,
         })
         .collect();
-    let mut outputs: Vec<ChunkOutput<'_>> = chunks
-        .par_iter()
-        .map(|chunk| shape.read_chunk(data, *chunk, parts))
-        .collect();
+    let seen = &state.seen;
+    let read = |chunk: &Chunk| {
+        let mut output = shape.read_chunk(data, *chunk, parts, ChunkFold::new(options, make()));
+        output.sink.seen = seen.contains_all(&output.sink.fingerprints);
+        output
+    };
+    let mut outputs: Vec<ChunkOutput<ChunkFold<'_, A>>> = chunks.par_iter().map(read).collect();
     let mut next = start;
-    for (chunk, output) in chunks.iter().zip(outputs.iter_mut()) {
+    for (chunk, output) in chunks.iter_mut().zip(outputs.iter_mut()) {
         if next >= chunk.until {
             // The previous chunk's last record reaches past this whole chunk.
-            *output = ChunkOutput {
-                start: next,
-                end: next,
-                ..ChunkOutput::default()
-            };
+            *output = ChunkOutput::empty(ChunkFold::new(options, make()), next);
         } else if output.start != next {
-            *output = shape.read_chunk(
-                data,
-                Chunk {
-                    from: next,
-                    known_start: true,
-                    ..*chunk
-                },
-                parts,
-            );
+            *chunk = Chunk {
+                from: next,
+                known_start: true,
+                ..*chunk
+            };
+            *output = read(chunk);
         }
         next = output.end.max(next);
     }
-    let options = state.options;
-    // Which events an earlier batch already had, asked of the merged fingerprints in parallel;
-    // the rest are added in input order below.
-    let seen = &state.seen;
-    let merged: Vec<Vec<bool>> = outputs
-        .par_iter()
-        .map(|output| seen.contains_merged_all(&output.fingerprints))
-        .collect();
-    let mut keep: Vec<Vec<bool>> = Vec::with_capacity(outputs.len());
-    for (output, merged) in outputs.iter().zip(&merged) {
-        for problem in &output.problems {
-            let count = file
-                .report
-                .skipped
-                .entry(problem.kind.to_string())
-                .or_insert(0);
-            *count += 1;
-            if !options.strict && *count > options.examples_per_kind as u64 {
-                continue;
-            }
-            let line = file.lines.line_of(data, problem.offset);
-            let detail = if problem.detail.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", problem.detail)
-            };
-            let message = format!(
-                "{}:{line}: skipped record ({}{detail}) at byte {}",
-                file.report.name,
-                problem.kind,
-                file.buffer_offset + problem.offset as u64
-            );
-            if options.strict {
-                return Err(Error::Strict(message));
-            }
-            file.report.messages.push(message);
-        }
-        let mut chunk_keep = Vec::with_capacity(output.events.len());
-        for ((event, fingerprint), merged) in
-            output.events.iter().zip(&output.fingerprints).zip(merged)
-        {
-            let t = event.published;
+    let mut refolds: Vec<(usize, Vec<bool>)> = Vec::new();
+    let mut counts = Counts::default();
+    for (index, output) in outputs.iter_mut().enumerate() {
+        report_problems(
+            data,
+            &output.problems,
+            file.report,
+            &mut file.lines,
+            file.buffer_offset,
+            options,
+        )?;
+        let chunk = &mut output.sink;
+        for t in [chunk.first, chunk.last].into_iter().flatten() {
             file.report.first = Some(file.report.first.map_or(t, |f| f.min(t)));
             file.report.last = Some(file.report.last.map_or(t, |l| l.max(t)));
-            if *merged || !state.seen.insert_unmerged(*fingerprint) {
-                file.report.duplicates += 1;
-                chunk_keep.push(false);
-                continue;
-            }
-            file.report.events += 1;
-            let in_range =
-                options.since.is_none_or(|s| t >= s) && options.until.is_none_or(|u| t < u);
-            if !in_range {
-                file.report.outside_range += 1;
-            }
-            chunk_keep.push(in_range);
         }
-        keep.push(chunk_keep);
+        let mut duplicate_folded = false;
+        let mut kept = Vec::with_capacity(chunk.fates.len());
+        for ((&fingerprint, &fate), &seen) in
+            chunk.fingerprints.iter().zip(&chunk.fates).zip(&chunk.seen)
+        {
+            let new = !seen && state.seen.insert_unmerged(fingerprint);
+            counts.add(new, fate);
+            duplicate_folded |= !new && fate == Fate::Folded;
+            kept.push(new && fate == Fate::Folded);
+        }
+        if duplicate_folded {
+            if kept.contains(&true) {
+                refolds.push((index, kept));
+            } else {
+                // Nothing of it is to be folded: no need to read it again.
+                chunk.aggregate = make();
+            }
+        }
+    }
+    counts.record(file.report);
+    let refolded: Vec<(usize, A)> = refolds
+        .par_iter()
+        .map(|(index, kept)| {
+            let refold = Refold {
+                fold: kept,
+                next: 0,
+                aggregate: make(),
+            };
+            let output = shape.read_chunk(data, chunks[*index], parts, refold);
+            (*index, output.sink.aggregate)
+        })
+        .collect();
+    let mut aggregates: Vec<A> = outputs.into_iter().map(|o| o.sink.aggregate).collect();
+    for (index, aggregate) in refolded {
+        aggregates[index] = aggregate;
     }
     state.seen.merge_if_due();
-    let filter = options.filter.as_deref();
-    let folded = outputs
-        .par_iter()
-        .zip(keep.par_iter())
-        .map(|(output, keep)| {
-            let mut aggregate = make();
-            let mut filtered_out = 0;
-            for (event, _) in output.events.iter().zip(keep).filter(|(_, k)| **k) {
-                if filter.is_none_or(|f| f.matches(event)) {
-                    aggregate.add(event);
-                } else {
-                    filtered_out += 1;
-                }
-            }
-            (aggregate, filtered_out)
-        })
-        .reduce_with(|(mut earlier, earlier_out), (later, later_out)| {
+    if let Some(folded) = aggregates
+        .into_par_iter()
+        .reduce_with(|mut earlier, later| {
             earlier.merge(later);
-            (earlier, earlier_out + later_out)
-        });
-    if let Some((folded, filtered_out)) = folded {
+            earlier
+        })
+    {
         state.aggregate.merge(folded);
-        file.report.filtered_out += filtered_out;
     }
     Ok(next)
+}
+
+/// A batch's events by what became of them, added to its file's report once counted.
+#[derive(Default)]
+struct Counts {
+    events: u64,
+    duplicates: u64,
+    outside_range: u64,
+    filtered_out: u64,
+}
+
+impl Counts {
+    fn add(&mut self, new: bool, fate: Fate) {
+        if !new {
+            self.duplicates += 1;
+            return;
+        }
+        self.events += 1;
+        match fate {
+            Fate::OutsideRange => self.outside_range += 1,
+            Fate::FilteredOut => self.filtered_out += 1,
+            Fate::Folded => {}
+        }
+    }
+
+    fn record(&self, report: &mut FileReport) {
+        report.events += self.events;
+        report.duplicates += self.duplicates;
+        report.outside_range += self.outside_range;
+        report.filtered_out += self.filtered_out;
+    }
+}
+
+/// Counts a chunk's skipped records by kind and keeps the first few of each as warnings (with
+/// `--strict`, the first one is the error).
+fn report_problems(
+    data: &[u8],
+    problems: &[Problem],
+    report: &mut FileReport,
+    lines: &mut LineCounter,
+    buffer_offset: u64,
+    options: &Options,
+) -> Result<(), Error> {
+    for problem in problems {
+        let count = report.skipped.entry(problem.kind.to_string()).or_insert(0);
+        *count += 1;
+        if !options.strict && *count > options.examples_per_kind as u64 {
+            continue;
+        }
+        let line = lines.line_of(data, problem.offset);
+        let detail = if problem.detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", problem.detail)
+        };
+        let message = format!(
+            "{}:{line}: skipped record ({}{detail}) at byte {}",
+            report.name,
+            problem.kind,
+            buffer_offset + problem.offset as u64
+        );
+        if options.strict {
+            return Err(Error::Strict(message));
+        }
+        report.messages.push(message);
+    }
+    Ok(())
 }

@@ -199,3 +199,63 @@ fn a_line_cut_short_inside_an_unread_value_costs_that_line_in_a_stream_too() {
     );
     assert_eq!(stream.aggregate.0, file.aggregate.0);
 }
+
+/// Workers fold events as they read them, before the duplicates within their batch are known;
+/// a chunk that folded a repeat is folded again without it. Whatever the chunk size (the whole
+/// input in one chunk, a few records per chunk, or records straddling chunks), an input that
+/// repeats its events gives the events of the input without repeats, each once, and counts
+/// every repeat as a duplicate, inside and outside `--since`.
+#[test]
+fn repeats_within_a_batch_are_folded_once() {
+    let sample: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(testdata("okta-sample.json")).unwrap()).unwrap();
+    let lines: Vec<Vec<u8>> = sample
+        .iter()
+        .map(|e| serde_json::to_vec(e).unwrap())
+        .collect();
+    let events = lines.join(&b'\n');
+    let mut repeated = Vec::new();
+    let mut repeats = 0;
+    for (i, line) in lines.iter().enumerate() {
+        repeated.extend_from_slice(line);
+        repeated.push(b'\n');
+        // Every third event again, and every seventh the one five places back.
+        for again in [
+            (i % 3 == 0).then_some(i),
+            (i % 7 == 0).then(|| i.saturating_sub(5)),
+        ] {
+            if let Some(again) = again {
+                repeated.extend_from_slice(&lines[again]);
+                repeated.push(b'\n');
+                repeats += 1;
+            }
+        }
+    }
+    let since = authsift::time::Timestamp::parse("2024-05-01T12:00:00Z");
+    for since in [None, since] {
+        let options = |chunk_size| Options {
+            chunk_size,
+            since,
+            ..Options::default()
+        };
+        let plain = read_bytes("plain", &events, &options(1 << 20), Collect::default).unwrap();
+        assert_eq!(plain.files[0].duplicates, 0);
+        for chunk_size in [1 << 20, 4096, 700, 13] {
+            let run = read_bytes(
+                "repeated",
+                &repeated,
+                &options(chunk_size),
+                Collect::default,
+            )
+            .unwrap();
+            let (file, expected) = (&run.files[0], &plain.files[0]);
+            assert_eq!(file.duplicates, repeats, "chunk size {chunk_size}");
+            assert_eq!(file.events, expected.events, "chunk size {chunk_size}");
+            assert_eq!(file.outside_range, expected.outside_range);
+            assert_eq!(
+                run.aggregate.0, plain.aggregate.0,
+                "chunk size {chunk_size}"
+            );
+        }
+    }
+}

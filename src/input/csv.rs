@@ -14,7 +14,7 @@ use crate::event::{Event, OutcomeResult, Parts, Target, text};
 use crate::input::json::targets_from_json;
 use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
 use crate::input::problem::{Problem, ProblemKind};
-use crate::input::{Chunk, ChunkOutput, next_line_start};
+use crate::input::{Chunk, ChunkOutput, EventSink, next_line_start};
 use crate::time::Timestamp;
 
 /// Which header convention a CSV export uses; only reported, both are read the same way.
@@ -414,12 +414,12 @@ fn split_record(
 
 /// Reads the CSV records of `chunk` (see [`crate::input::Shape::read_chunk`]); the header is
 /// not part of any chunk.
-pub fn read_records<'a>(
-    data: &'a [u8],
+pub fn read_records<S: EventSink>(
+    data: &[u8],
     chunk: Chunk,
     layout: &CsvLayout,
     parts: Parts,
-    out: &mut ChunkOutput<'a>,
+    out: &mut ChunkOutput<S>,
 ) {
     // The columns of the parts wanted; the others are split off but not read.
     let columns: Vec<Option<Column>> = layout
@@ -482,7 +482,7 @@ pub fn read_records<'a>(
             }
         };
         match record_to_event(record, start, &fields, &columns) {
-            Ok(event) => out.push_event(event),
+            Ok(event) => out.sink.event(&event),
             Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
         }
     }

@@ -41,13 +41,17 @@ impl fmt::Display for Shape {
     }
 }
 
-/// What reading one chunk gave: its events in input order, the records it had to skip, and
+/// Where a reader hands each event it reads, in input order, as soon as it is read: the
+/// event borrows the input and is gone after the call, so no chunk's events are ever held.
+pub trait EventSink {
+    fn event(&mut self, event: &Event<'_>);
+}
+
+/// What reading one chunk gave: the sink its events went to, the records it had to skip, and
 /// where its records began and ended, so that the chunks can be checked to join up.
-#[derive(Debug, Default)]
-pub struct ChunkOutput<'a> {
-    pub events: Vec<Event<'a>>,
-    /// [`Event::fingerprint`] of each event, computed on the worker.
-    pub fingerprints: Vec<u64>,
+#[derive(Debug)]
+pub struct ChunkOutput<S> {
+    pub sink: S,
     pub problems: Vec<Problem>,
     /// Where the first record read begins (or `end`, when none was).
     pub start: usize,
@@ -55,12 +59,15 @@ pub struct ChunkOutput<'a> {
     pub end: usize,
 }
 
-impl<'a> ChunkOutput<'a> {
-    /// Adds an event read, with its fingerprint: computed now, while the uuid's bytes are
-    /// still in the CPU's cache, rather than in a pass over the chunk's events afterwards.
-    pub fn push_event(&mut self, event: Event<'a>) {
-        self.fingerprints.push(event.fingerprint());
-        self.events.push(event);
+impl<S> ChunkOutput<S> {
+    /// An output with no records yet, starting and ending at `at`.
+    pub fn empty(sink: S, at: usize) -> ChunkOutput<S> {
+        ChunkOutput {
+            sink,
+            problems: Vec::new(),
+            start: at,
+            end: at,
+        }
     }
 }
 
@@ -146,8 +153,14 @@ impl Shape {
     /// Reads the records of `chunk` into events holding `parts` (see [`Parts`]). A record
     /// that begins before `chunk.until` is read whole, even past it; offsets in the output are
     /// offsets into `data`.
-    pub fn read_chunk<'a>(&self, data: &'a [u8], chunk: Chunk, parts: Parts) -> ChunkOutput<'a> {
-        let mut out = ChunkOutput::default();
+    pub fn read_chunk<S: EventSink>(
+        &self,
+        data: &[u8],
+        chunk: Chunk,
+        parts: Parts,
+        sink: S,
+    ) -> ChunkOutput<S> {
+        let mut out = ChunkOutput::empty(sink, chunk.from);
         match self {
             Shape::JsonArray | Shape::JsonObjects => {
                 json::read_records(data, chunk, false, parts, &mut out)

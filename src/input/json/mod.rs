@@ -14,17 +14,17 @@ use memchr::{memchr2, memchr3};
 
 use crate::event::{Parts, Target};
 use crate::input::problem::{Problem, ProblemKind};
-use crate::input::{Chunk, ChunkOutput};
+use crate::input::{Chunk, ChunkOutput, EventSink};
 use cursor::Cursor;
 
 /// Reads the records of `chunk` (see [`crate::input::Shape::read_chunk`]). In NDJSON
 /// (`lines`), a broken record ends at its line's end, and reading resumes on the next line.
-pub fn read_records<'a>(
-    data: &'a [u8],
+pub fn read_records<S: EventSink>(
+    data: &[u8],
     chunk: Chunk,
     lines: bool,
     parts: Parts,
-    out: &mut ChunkOutput<'a>,
+    out: &mut ChunkOutput<S>,
 ) {
     let mut pos = if chunk.known_start {
         chunk.from
@@ -93,19 +93,19 @@ fn guess_record_start(data: &[u8], from: usize, until: usize, lines: bool) -> us
 /// truncated.
 /// `None` when the data ends inside the record and more is to come (`!at_eof`): the record is
 /// left for the next read.
-fn read_object<'a>(
-    data: &'a [u8],
+fn read_object<S: EventSink>(
+    data: &[u8],
     start: usize,
     lines: bool,
     at_eof: bool,
     parts: Parts,
-    out: &mut ChunkOutput<'a>,
+    out: &mut ChunkOutput<S>,
 ) -> Option<usize> {
     let mut cursor = Cursor::new(data, start);
     let error = match schema::record(&mut cursor, parts) {
         Ok(record) => {
             record.into_events(&mut |event| match event {
-                Ok(event) => out.push_event(event),
+                Ok(event) => out.sink.event(&event),
                 Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
             });
             return Some(cursor.pos);
