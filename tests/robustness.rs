@@ -220,15 +220,14 @@ fn repeats_within_a_batch_are_folded_once() {
         repeated.extend_from_slice(line);
         repeated.push(b'\n');
         // Every third event again, and every seventh the one five places back.
-        for again in [
+        let agains = [
             (i % 3 == 0).then_some(i),
             (i % 7 == 0).then(|| i.saturating_sub(5)),
-        ] {
-            if let Some(again) = again {
-                repeated.extend_from_slice(&lines[again]);
-                repeated.push(b'\n');
-                repeats += 1;
-            }
+        ];
+        for again in agains.into_iter().flatten() {
+            repeated.extend_from_slice(&lines[again]);
+            repeated.push(b'\n');
+            repeats += 1;
         }
     }
     let since = authsift::time::Timestamp::parse("2024-05-01T12:00:00Z");
