@@ -11,6 +11,8 @@
 
 use rustc_hash::FxHashSet;
 
+use crate::prefetch::prefetch;
+
 /// Fewest fingerprints gathered before they are merged into the sorted array.
 const SMALLEST_BATCH: usize = 1 << 16;
 /// Average fingerprints per index slot: a lookup scans about this many, within a cache line.
@@ -121,18 +123,6 @@ impl FingerprintSet {
         }
         self.index.push(self.sorted.len());
     }
-}
-
-/// Asks the CPU to start loading the cache line at `at`: a hint, with no effect on results.
-fn prefetch<T>(at: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults, whatever the address; SSE is part of every x86-64 CPU.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(at.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = at;
 }
 
 #[cfg(test)]

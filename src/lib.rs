@@ -16,5 +16,6 @@ pub mod event;
 pub mod filter;
 pub mod input;
 pub mod pipeline;
+pub mod prefetch;
 pub mod report;
 pub mod time;

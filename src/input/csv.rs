@@ -15,6 +15,7 @@ use crate::input::json::targets_from_json;
 use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
 use crate::input::problem::{Problem, ProblemKind};
 use crate::input::{Chunk, ChunkOutput, EventSink, next_line_start};
+use crate::prefetch::ReadAhead;
 use crate::time::Timestamp;
 
 /// Which header convention a CSV export uses; only reported, both are read the same way.
@@ -435,7 +436,9 @@ pub fn read_records<S: EventSink>(
         next_line_start(data, chunk.from)
     };
     out.start = pos;
+    let mut ahead = ReadAhead::default();
     while pos < chunk.until {
+        ahead.reached(data, pos);
         let start = pos;
         if let Some(next) = blank_or_header(data, pos, &layout.header) {
             // Blank lines and headers repeated by concatenated exports hold no record.

@@ -15,6 +15,7 @@ use memchr::{memchr2, memchr3};
 use crate::event::{Parts, Target};
 use crate::input::problem::{Problem, ProblemKind};
 use crate::input::{Chunk, ChunkOutput, EventSink};
+use crate::prefetch::ReadAhead;
 use cursor::Cursor;
 
 /// Reads the records of `chunk` (see [`crate::input::Shape::read_chunk`]). In NDJSON
@@ -33,7 +34,9 @@ pub fn read_records<S: EventSink>(
     };
     pos = skip_separators(data, pos);
     out.start = pos;
+    let mut ahead = ReadAhead::default();
     while pos < chunk.until {
+        ahead.reached(data, pos);
         match data[pos] {
             b'{' => match read_object(data, pos, lines, chunk.at_eof, parts, out) {
                 Some(end) => pos = end,
