@@ -423,10 +423,12 @@ pub fn read_records<S: EventSink>(
     out: &mut ChunkOutput<S>,
 ) {
     // The columns of the parts wanted; the others are split off but not read.
-    let columns: Vec<Option<Column>> = layout
+    let wanted: Vec<(usize, Column)> = layout
         .columns
         .iter()
-        .map(|column| column.filter(|c| parts.has(c.part())))
+        .enumerate()
+        .filter_map(|(index, column)| Some((index, (*column)?)))
+        .filter(|(_, column)| parts.has(column.part()))
         .collect();
     let mut fields = Vec::with_capacity(layout.column_count());
     let mut delimiters = Delimiters::new(data);
@@ -484,7 +486,7 @@ pub fn read_records<S: EventSink>(
                 continue;
             }
         };
-        match record_to_event(record, start, &fields, &columns) {
+        match record_to_event(record, start, &fields, &wanted) {
             Ok(event) => out.sink.event(&event),
             Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
         }
@@ -529,16 +531,18 @@ fn record_to_event<'a>(
     record: &'a str,
     base: usize,
     fields: &[FieldSpan],
-    columns: &[Option<Column>],
+    wanted: &[(usize, Column)],
 ) -> Result<Event<'a>, (ProblemKind, String)> {
     let mut uuid = None;
     let mut published = None;
     let mut event_type = None;
     let mut event = Event::new(Cow::Borrowed(""), Timestamp(0), Cow::Borrowed(""));
     let mut targets: [Target<'a>; MAX_TARGETS] = Default::default();
-    for (column, span) in columns.iter().zip(fields) {
-        let Some(column) = column else { continue };
-        let Some(value) = field_text(record, base, *span) else {
+    for (index, column) in wanted {
+        let Some(value) = fields
+            .get(*index)
+            .and_then(|span| field_text(record, base, *span))
+        else {
             continue;
         };
         let value = Some(value);
