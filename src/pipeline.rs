@@ -196,7 +196,6 @@ struct State<'o, A> {
 /// Per-file bookkeeping while its chunks are merged.
 struct FileState<'r> {
     report: &'r mut FileReport,
-    shape: Shape,
     lines: LineCounter,
     /// Offset of the current buffer within the (decompressed) input.
     buffer_offset: u64,
@@ -290,7 +289,7 @@ fn fail(report: &mut FileReport, reason: String, strict: bool) -> Result<(), Err
 
 fn read_mapped<A, F>(
     data: &[u8],
-    release: impl Fn(usize, usize),
+    release: impl Fn(usize, usize) + Sync,
     report: &mut FileReport,
     state: &mut State<'_, A>,
     progress: &ProgressBar,
@@ -314,19 +313,43 @@ where
     let mut file = FileState {
         report,
         lines: LineCounter::default(),
-        shape,
         buffer_offset: 0,
     };
     let base = progress.position();
+    let options = state.options;
+    let batch_bytes = options.chunk_size * CHUNKS_PER_BATCH;
+    // Each batch is read by the workers while the one before it is counted, which is
+    // sequential work that would otherwise leave them idle.
+    let mut counting: Option<Batch<'_, A>> = None;
     let mut start = body_start;
-    while start < data.len() {
-        let batch_end = (start + state.options.chunk_size * CHUNKS_PER_BATCH).min(data.len());
-        let end = merge_batch(data, start, batch_end, true, &mut file, state, make)?;
-        release(start, end);
-        progress.set_position(base + end as u64);
-        start = end;
+    loop {
+        let (read, counted) = rayon::join(
+            || {
+                (start < data.len()).then(|| {
+                    let until = (start + batch_bytes).min(data.len());
+                    read_batch(data, (start, until), true, &shape, options, make)
+                })
+            },
+            || -> Result<(), Error> {
+                let Some(batch) = counting.take() else {
+                    return Ok(());
+                };
+                let (start, end) = (batch.start, batch.end);
+                count_batch(data, batch, &shape, &mut file, state, make)?;
+                release(start, end);
+                progress.set_position(base + end as u64);
+                Ok(())
+            },
+        );
+        counted?;
+        match read {
+            Some(batch) => {
+                start = batch.end;
+                counting = Some(batch);
+            }
+            None => return Ok(()),
+        }
     }
-    Ok(())
 }
 
 fn read_stream<A, F>(
@@ -381,13 +404,21 @@ where
         let mut file = FileState {
             report,
             lines: LineCounter::default(),
-            shape,
             buffer_offset: 0,
         };
         let mut start = body_start;
         loop {
             if eof || buffer.len() - start >= state.options.chunk_size * CHUNKS_PER_BATCH {
-                let end = merge_batch(&buffer, start, buffer.len(), eof, &mut file, state, make)?;
+                let batch = read_batch(
+                    &buffer,
+                    (start, buffer.len()),
+                    eof,
+                    &shape,
+                    state.options,
+                    make,
+                );
+                let end = batch.end;
+                count_batch(&buffer, batch, &shape, &mut file, state, make)?;
                 if eof {
                     return Ok(());
                 }
@@ -464,16 +495,13 @@ enum Fate {
 }
 
 /// Folds a chunk's events into an aggregate as they are read, before it is known which are
-/// duplicates: that is asked of the fingerprints once the chunk is read (in one pass that
-/// can fetch ahead), and of the repeats within the batch in input order. A chunk that folded
-/// a duplicate is folded again without it.
+/// duplicates: that is asked of the fingerprints when the batch is counted ([`count_batch`]),
+/// and a chunk that folded a duplicate is folded again without it.
 struct ChunkFold<'o, A> {
     options: &'o Options,
     aggregate: A,
     fingerprints: Vec<u64>,
     fates: Vec<Fate>,
-    /// Whether an earlier batch had each event; filled in once the chunk is read.
-    seen: Vec<bool>,
     /// The time range of the chunk's events, duplicates included.
     first: Option<Timestamp>,
     last: Option<Timestamp>,
@@ -486,7 +514,6 @@ impl<'o, A> ChunkFold<'o, A> {
             aggregate,
             fingerprints: Vec::new(),
             fates: Vec::new(),
-            seen: Vec::new(),
             first: None,
             last: None,
         }
@@ -530,28 +557,35 @@ impl<A: Aggregate> EventSink for Refold<'_, A> {
     }
 }
 
-/// Reads the records that begin in `data[start..until]`, where `start` is a record boundary,
-/// and returns where the next record begins. The range is cut into chunks read in parallel,
-/// each finding its own first record and folding its events as it reads them; a chunk whose
-/// first record is not where the previous one ended (its guess fell inside a record) is read
-/// again from the right place. Then, in input order, problems are reported and duplicates
-/// counted, and a chunk that folded a duplicate is folded again without it. With `at_eof` false, a record cut off at the end of `data` is left unread.
-fn merge_batch<A, F>(
-    data: &[u8],
+/// A batch read and folded by the workers, not yet counted: its chunks as read, and where the
+/// next batch begins.
+struct Batch<'o, A> {
     start: usize,
-    until: usize,
+    end: usize,
+    chunks: Vec<Chunk>,
+    outputs: Vec<ChunkOutput<ChunkFold<'o, A>>>,
+}
+
+/// Reads the records that begin in `data[start..until]`, where `start` is a record boundary,
+/// and returns them with where the next record begins. The range is cut into chunks read in
+/// parallel, each finding its own first record and folding its events as it reads them; a
+/// chunk whose first record is not where the previous one ended (its guess fell inside a
+/// record) is read again from the right place. With `at_eof` false, a record cut off at the
+/// end of `data` is left unread. Nothing here touches the de-duplication state, so a mapped
+/// file's next batch is read while the previous one is counted ([`count_batch`]).
+fn read_batch<'o, A, F>(
+    data: &[u8],
+    (start, until): (usize, usize),
     at_eof: bool,
-    file: &mut FileState<'_>,
-    state: &mut State<'_, A>,
+    shape: &Shape,
+    options: &'o Options,
     make: &F,
-) -> Result<usize, Error>
+) -> Batch<'o, A>
 where
     A: Aggregate,
     F: Fn() -> A + Sync,
 {
-    let shape = &file.shape;
-    let size = state.options.chunk_size.max(1);
-    let options = state.options;
+    let size = options.chunk_size.max(1);
     let parts = A::PARTS.with(options.filter.as_ref().map_or(Parts::CORE, |f| f.parts()));
     let mut chunks: Vec<Chunk> = (start..until)
         .step_by(size)
@@ -562,12 +596,8 @@ where
             at_eof,
         })
         .collect();
-    let seen = &state.seen;
-    let read = |chunk: &Chunk| {
-        let mut output = shape.read_chunk(data, *chunk, parts, ChunkFold::new(options, make()));
-        output.sink.seen = seen.contains_all(&output.sink.fingerprints);
-        output
-    };
+    let read =
+        |chunk: &Chunk| shape.read_chunk(data, *chunk, parts, ChunkFold::new(options, make()));
     let mut outputs: Vec<ChunkOutput<ChunkFold<'_, A>>> = chunks.par_iter().map(read).collect();
     let mut next = start;
     for (chunk, output) in chunks.iter_mut().zip(outputs.iter_mut()) {
@@ -584,9 +614,45 @@ where
         }
         next = output.end.max(next);
     }
+    Batch {
+        start,
+        end: next,
+        chunks,
+        outputs,
+    }
+}
+
+/// Counts a batch read by [`read_batch`] into its file's report and folds it into the run's
+/// aggregate, in input order: problems are reported, duplicates found (of earlier batches,
+/// asked of the fingerprints in parallel, then within the batch), and a chunk that folded a
+/// duplicate is folded again without it.
+fn count_batch<A, F>(
+    data: &[u8],
+    batch: Batch<'_, A>,
+    shape: &Shape,
+    file: &mut FileState<'_>,
+    state: &mut State<'_, A>,
+    make: &F,
+) -> Result<(), Error>
+where
+    A: Aggregate,
+    F: Fn() -> A + Sync,
+{
+    let Batch {
+        chunks,
+        mut outputs,
+        ..
+    } = batch;
+    let options = state.options;
+    let parts = A::PARTS.with(options.filter.as_ref().map_or(Parts::CORE, |f| f.parts()));
+    let seen = &state.seen;
+    let earlier: Vec<Vec<bool>> = outputs
+        .par_iter_mut()
+        .map(|output| seen.contains_all(&output.sink.fingerprints))
+        .collect();
     let mut refolds: Vec<(usize, Vec<bool>)> = Vec::new();
     let mut counts = Counts::default();
-    for (index, output) in outputs.iter_mut().enumerate() {
+    for (index, (output, earlier)) in outputs.iter_mut().zip(&earlier).enumerate() {
         report_problems(
             data,
             &output.problems,
@@ -603,7 +669,7 @@ where
         let mut duplicate_folded = false;
         let mut kept = Vec::with_capacity(chunk.fates.len());
         for ((&fingerprint, &fate), &seen) in
-            chunk.fingerprints.iter().zip(&chunk.fates).zip(&chunk.seen)
+            chunk.fingerprints.iter().zip(&chunk.fates).zip(earlier)
         {
             let new = !seen && state.seen.insert_unmerged(fingerprint);
             counts.add(new, fate);
@@ -646,7 +712,7 @@ where
     {
         state.aggregate.merge(folded);
     }
-    Ok(next)
+    Ok(())
 }
 
 /// A batch's events by what became of them, added to its file's report once counted.
