@@ -189,9 +189,11 @@ impl CsvLayout {
     /// Reads a header line (without its line ending). `Err` says why it is not an Okta export.
     pub fn from_header(line: &[u8]) -> Result<CsvLayout, String> {
         let header = std::str::from_utf8(line).map_err(|_| "binary data".to_string())?;
-        let mut names = Vec::new();
-        split_record(line, &mut Delimiters::new(line), 0, &mut names);
-        let folded: Vec<String> = names
+        // A line holds at most one field more than it has bytes.
+        let mut names = vec![FieldSpan::default(); line.len() + 1];
+        let count = split_record(line, &mut Delimiters::new(line), 0, &mut names, &[])
+            .map_or(0, |(_, count)| count);
+        let folded: Vec<String> = names[..count]
             .iter()
             .map(|f| fold_name(&String::from_utf8_lossy(f.bytes(line))))
             .collect();
@@ -240,7 +242,7 @@ impl CsvLayout {
 }
 
 /// A field's position in the input: `[start, end)`, and whether it held doubled quotes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct FieldSpan {
     start: usize,
     end: usize,
@@ -259,11 +261,14 @@ impl FieldSpan {
 /// the splitter only asks from where a field may end.
 struct Delimiters<'d> {
     data: &'d [u8],
-    /// Offset of the block `mask` describes; `block..block + 64` is the range it covers.
+    /// Offset of the block the masks describe; `block..block + 64` is the range they cover.
     block: usize,
     /// Bit `i` is set when `data[block + i]` is a comma or a newline; none before the first
     /// block is classified.
     mask: u64,
+    /// The newlines and the quotes of the block, for stepping over several fields at once.
+    newlines: u64,
+    quotes: u64,
 }
 
 impl<'d> Delimiters<'d> {
@@ -272,6 +277,8 @@ impl<'d> Delimiters<'d> {
             data,
             block: 0,
             mask: 0,
+            newlines: 0,
+            quotes: 0,
         }
     }
 
@@ -286,6 +293,45 @@ impl<'d> Delimiters<'d> {
             }
         }
         self.next_in_later_blocks(pos)
+    }
+
+    /// Steps over up to `count` fields from `pos` with the current block's masks alone: as many
+    /// as end in the block before a field that starts with a quote, and not past the end of a
+    /// line. Returns where the last one stepped over ends (its comma or newline) and how many
+    /// that was, or `None` when not even the first can be (the caller then splits it field by
+    /// field). Fields stepped over this way are plain, so field-by-field splitting would end
+    /// them at the same delimiters.
+    #[inline(always)]
+    fn skip_fields(&self, pos: usize, count: u32) -> Option<(usize, u32)> {
+        let offset = pos.wrapping_sub(self.block);
+        if offset >= 64 {
+            return None;
+        }
+        let ahead = self.mask & (u64::MAX << offset);
+        // Up to and including the first newline.
+        let line_end = ahead & self.newlines;
+        let before_line_end = if line_end == 0 {
+            u64::MAX
+        } else {
+            let first = line_end & line_end.wrapping_neg();
+            first | (first - 1)
+        };
+        // Below the first field start that is a quote: that field is not plain.
+        let quoted_starts = (ahead << 1 | 1 << offset) & self.quotes;
+        let before_quoted = if quoted_starts == 0 {
+            u64::MAX
+        } else {
+            (quoted_starts & quoted_starts.wrapping_neg()) - 1
+        };
+        let mut ends = ahead & before_line_end & before_quoted;
+        let skipped = count.min(ends.count_ones());
+        if skipped == 0 {
+            return None;
+        }
+        for _ in 1..skipped {
+            ends &= ends - 1;
+        }
+        Some((self.block + ends.trailing_zeros() as usize, skipped))
     }
 
     /// [`Delimiters::next`] when the current block has no delimiter at or after `pos`.
@@ -305,7 +351,7 @@ impl<'d> Delimiters<'d> {
 
     fn load(&mut self, at: usize) {
         self.block = at;
-        self.mask = match self.data.get(at..at + 64) {
+        let masks = match self.data.get(at..at + 64) {
             Some(block) => classify_delimiters(block.try_into().unwrap_or(&[0; 64])),
             None => {
                 let mut padded = [0u8; 64];
@@ -314,57 +360,89 @@ impl<'d> Delimiters<'d> {
                 classify_delimiters(&padded)
             }
         };
+        (self.mask, self.newlines, self.quotes) = masks;
     }
 }
 
-/// The commas and newlines of a 64-byte block as a bit mask.
-fn classify_delimiters(block: &[u8; 64]) -> u64 {
+/// The commas and newlines, the newlines, and the quotes of a 64-byte block as bit masks.
+fn classify_delimiters(block: &[u8; 64]) -> (u64, u64, u64) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE2 is part of every x86-64 CPU.
-    return unsafe { delimiter_mask(block) };
+    return unsafe { delimiter_masks(block) };
     #[cfg(not(target_arch = "x86_64"))]
-    delimiter_mask(block)
+    delimiter_masks(block)
 }
 
 /// [`classify_delimiters`] sixteen bytes at a compare.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
-fn delimiter_mask(block: &[u8; 64]) -> u64 {
+fn delimiter_masks(block: &[u8; 64]) -> (u64, u64, u64) {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
     };
-    let comma = _mm_set1_epi8(b',' as i8);
-    let newline = _mm_set1_epi8(b'\n' as i8);
-    let mut mask = 0;
+    let (mut commas, mut newlines, mut quotes) = (0, 0, 0);
     for quarter in 0..4 {
         // SAFETY: the load reads 16 bytes inside `block`, which is 64 bytes long.
         let bytes = unsafe { _mm_loadu_si128(block.as_ptr().add(quarter * 16).cast::<__m128i>()) };
-        let hits = _mm_or_si128(_mm_cmpeq_epi8(bytes, comma), _mm_cmpeq_epi8(bytes, newline));
-        mask |= u64::from(_mm_movemask_epi8(hits) as u16) << (quarter * 16);
+        let mask = |byte: u8| {
+            let hits = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(byte as i8));
+            u64::from(_mm_movemask_epi8(hits) as u16) << (quarter * 16)
+        };
+        commas |= mask(b',');
+        newlines |= mask(b'\n');
+        quotes |= mask(b'"');
     }
-    mask
+    (commas | newlines, newlines, quotes)
 }
 
-/// The commas and newlines of a 64-byte block as a bit mask, a byte at a time.
+/// [`classify_delimiters`] a byte at a time.
 #[cfg(not(target_arch = "x86_64"))]
-fn delimiter_mask(block: &[u8; 64]) -> u64 {
-    block
-        .iter()
-        .enumerate()
-        .filter(|(_, &b)| b == b',' || b == b'\n')
-        .fold(0, |mask, (i, _)| mask | 1 << i)
+fn delimiter_masks(block: &[u8; 64]) -> (u64, u64, u64) {
+    let mask = |byte: u8| {
+        block
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == byte)
+            .fold(0, |mask, (i, _)| mask | 1 << i)
+    };
+    let newlines = mask(b'\n');
+    (mask(b',') | newlines, newlines, mask(b'"'))
 }
 
-/// Splits the record starting at `pos` into `fields` and returns where the next record starts,
-/// or `None` when the data ends inside a quoted field.
+/// Splits the record starting at `pos`. The span of field `i` goes to `fields[i]` when there
+/// is such a slot and `skip` wants it: `skip[i]`, where present, is how many fields from `i`
+/// on are not wanted (0 when field `i` is), so that a run of them is stepped over at once.
+/// Returns where the next record starts and how many fields the record has, or `None` when
+/// the data ends inside a quoted field.
 fn split_record(
     data: &[u8],
     delimiters: &mut Delimiters<'_>,
     mut pos: usize,
-    fields: &mut Vec<FieldSpan>,
-) -> Option<usize> {
-    fields.clear();
+    fields: &mut [FieldSpan],
+    skip: &[u32],
+) -> Option<(usize, usize)> {
+    let mut column = 0;
     loop {
+        let run = skip.get(column).copied().unwrap_or(0);
+        if run > 0
+            && let Some((end, skipped)) = delimiters.skip_fields(pos, run)
+        {
+            column += skipped as usize;
+            match data.get(end) {
+                Some(b',') => {
+                    pos = end + 1;
+                    continue;
+                }
+                Some(_) => return Some((end + 1, column)),
+                None => return Some((end, column)),
+            }
+        }
+        let slot = if run == 0 {
+            fields.get_mut(column)
+        } else {
+            None
+        };
+        column += 1;
         if data.get(pos) == Some(&b'"') {
             let start = pos + 1;
             let mut scan = start;
@@ -378,27 +456,31 @@ fn split_record(
                     break quote;
                 }
             };
-            fields.push(FieldSpan {
-                start,
-                end,
-                escaped,
-            });
+            if let Some(slot) = slot {
+                *slot = FieldSpan {
+                    start,
+                    end,
+                    escaped,
+                };
+            }
             pos = end + 1;
             // Anything between the closing quote and the delimiter is not RFC 4180; skip it.
             pos = delimiters.next(pos);
         } else {
             let end = delimiters.next(pos);
             let comma = data.get(end) == Some(&b',');
-            let trimmed = if !comma && end > pos && data[end - 1] == b'\r' {
-                end - 1
-            } else {
-                end
-            };
-            fields.push(FieldSpan {
-                start: pos,
-                end: trimmed,
-                escaped: false,
-            });
+            if let Some(slot) = slot {
+                let trimmed = if !comma && end > pos && data[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                *slot = FieldSpan {
+                    start: pos,
+                    end: trimmed,
+                    escaped: false,
+                };
+            }
             if comma {
                 pos = end + 1;
                 continue;
@@ -407,8 +489,8 @@ fn split_record(
         }
         match data.get(pos) {
             Some(b',') => pos += 1,
-            Some(_) => return Some(pos + 1),
-            None => return Some(pos),
+            Some(_) => return Some((pos + 1, column)),
+            None => return Some((pos, column)),
         }
     }
 }
@@ -430,7 +512,15 @@ pub fn read_records<S: EventSink>(
         .filter_map(|(index, column)| Some((index, (*column)?)))
         .filter(|(_, column)| parts.has(column.part()))
         .collect();
-    let mut fields = Vec::with_capacity(layout.column_count());
+    // For each column, how many columns from it on are not wanted: runs of them are stepped
+    // over without their spans being taken.
+    let mut skip = vec![0u32; layout.column_count()];
+    for index in (0..skip.len()).rev() {
+        if !wanted.iter().any(|(wanted, _)| *wanted == index) {
+            skip[index] = 1 + skip.get(index + 1).copied().unwrap_or(0);
+        }
+    }
+    let mut fields = vec![FieldSpan::default(); layout.column_count()];
     let mut delimiters = Delimiters::new(data);
     let mut pos = if chunk.known_start {
         chunk.from
@@ -447,7 +537,8 @@ pub fn read_records<S: EventSink>(
             pos = next;
             continue;
         }
-        let Some(next) = split_record(data, &mut delimiters, pos, &mut fields) else {
+        let Some((next, count)) = split_record(data, &mut delimiters, pos, &mut fields, &skip)
+        else {
             if chunk.at_eof {
                 out.problems.push(Problem::new(
                     ProblemKind::Truncated,
@@ -463,15 +554,11 @@ pub fn read_records<S: EventSink>(
             break;
         }
         pos = next;
-        if fields.len() != layout.column_count() {
+        if count != layout.column_count() {
             out.problems.push(Problem::new(
                 ProblemKind::FieldCount,
                 start,
-                format!(
-                    "expected {} fields, found {}",
-                    layout.column_count(),
-                    fields.len()
-                ),
+                format!("expected {} fields, found {count}", layout.column_count()),
             ));
             continue;
         }
@@ -612,21 +699,22 @@ fn record_to_event<'a>(
 mod tests {
     use super::*;
 
+    /// The text of a field, its doubled quotes undone.
+    fn text_of(span: FieldSpan, data: &[u8]) -> String {
+        let value = String::from_utf8_lossy(span.bytes(data)).into_owned();
+        if span.escaped {
+            value.replace("\"\"", "\"")
+        } else {
+            value
+        }
+    }
+
     fn fields(line: &str) -> Vec<String> {
-        let mut spans = Vec::new();
         let bytes = line.as_bytes();
-        split_record(bytes, &mut Delimiters::new(bytes), 0, &mut spans);
-        spans
-            .iter()
-            .map(|s| {
-                let v = String::from_utf8_lossy(s.bytes(line.as_bytes())).into_owned();
-                if s.escaped {
-                    v.replace("\"\"", "\"")
-                } else {
-                    v
-                }
-            })
-            .collect()
+        let mut spans = vec![FieldSpan::default(); 16];
+        let (_, count) = split_record(bytes, &mut Delimiters::new(bytes), 0, &mut spans, &[])
+            .expect("complete record");
+        spans[..count].iter().map(|s| text_of(*s, bytes)).collect()
     }
 
     #[test]
@@ -645,7 +733,8 @@ mod tests {
     /// The splitter on records whose fields fall anywhere against the 64-byte blocks of the
     /// delimiter masks: fields from empty to longer than two blocks, quoted (with commas,
     /// newlines and doubled quotes inside) or not, CRLF or LF, several records in a row
-    /// sharing blocks, the last one without a line ending.
+    /// sharing blocks, the last one without a line ending; the wanted fields taken and runs
+    /// of the others stepped over.
     #[test]
     fn splits_fields_across_delimiter_blocks() {
         let mut seed = 7u64;
@@ -684,22 +773,25 @@ mod tests {
                 expected.push(row);
             }
             let bytes = data.as_bytes();
+            // Runs of unwanted fields to step over, as the reader builds them.
+            let wanted: Vec<bool> = (0..8).map(|_| next(3) == 0).collect();
+            let mut skip = vec![0u32; wanted.len()];
+            for index in (0..wanted.len()).rev() {
+                if !wanted[index] {
+                    skip[index] = 1 + skip.get(index + 1).copied().unwrap_or(0);
+                }
+            }
             let mut delimiters = Delimiters::new(bytes);
-            let (mut pos, mut spans) = (0, Vec::new());
+            let mut pos = 0;
             for row in &expected {
-                pos = split_record(bytes, &mut delimiters, pos, &mut spans).unwrap();
-                let got: Vec<String> = spans
-                    .iter()
-                    .map(|s| {
-                        let v = String::from_utf8_lossy(s.bytes(bytes)).into_owned();
-                        if s.escaped {
-                            v.replace("\"\"", "\"")
-                        } else {
-                            v
-                        }
-                    })
-                    .collect();
-                assert_eq!(&got, row, "in {data:?}");
+                let mut spans = vec![FieldSpan::default(); 8];
+                let (next, count) =
+                    split_record(bytes, &mut delimiters, pos, &mut spans, &skip).unwrap();
+                pos = next;
+                assert_eq!(count, row.len(), "in {data:?}");
+                for (index, value) in row.iter().enumerate().filter(|(i, _)| wanted[*i]) {
+                    assert_eq!(&text_of(spans[index], bytes), value, "in {data:?}");
+                }
             }
             assert_eq!(pos, bytes.len(), "in {data:?}");
         }
