@@ -46,7 +46,7 @@ pub enum Outcome {
 
 /// One kept event, in 48 bytes: its texts and its source are ids into the [`Table`] of its
 /// [`Hunt`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Record {
     pub published: Timestamp,
     pub uuid: Uuid,
@@ -374,7 +374,7 @@ impl Hunt {
     /// typed secret, never as a user.
     pub fn into_records(self) -> Records {
         let mut records = self.records;
-        records.sort_by_key(|r| r.published);
+        sort_by_time(&mut records);
         let signed_in: FxHashSet<TextId> = records
             .iter()
             .filter(|r| r.is_successful_sign_in())
@@ -393,9 +393,100 @@ impl Hunt {
     }
 }
 
+/// Sorts `records` by time, input order among equal times. A stable sort of the records
+/// themselves would borrow half of them again as scratch; sorting a key and index per record
+/// instead, mostly packed in 8 bytes, then moving each record once, needs a sixth of that.
+fn sort_by_time(records: &mut [Record]) {
+    if records.is_sorted_by_key(|r| r.published) {
+        return;
+    }
+    let times = || records.iter().map(|r| r.published.0);
+    let (Some(first), Some(last)) = (times().min(), times().max()) else {
+        return;
+    };
+    let since_first = |r: &Record| r.published.0.abs_diff(first);
+    let index_bits = usize::BITS - records.len().leading_zeros();
+    if last.abs_diff(first).leading_zeros() >= index_bits {
+        let mut keys: Vec<u64> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (since_first(r) << index_bits) | i as u64)
+            .collect();
+        keys.sort_unstable();
+        let index_mask = (1u64 << index_bits) - 1;
+        permute(records, |at| (keys[at] & index_mask) as usize);
+    } else {
+        // Times spread over more than the 64 bits can hold next to an index (forged dates).
+        let mut keys: Vec<(u64, usize)> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (since_first(r), i))
+            .collect();
+        keys.sort_unstable();
+        permute(records, |at| keys[at].1);
+    }
+}
+
+/// Moves the record at `source(at)` to `at`, for every `at` at once, following each cycle of
+/// the permutation so that every record moves once and no second array is needed.
+fn permute(records: &mut [Record], source: impl Fn(usize) -> usize) {
+    let mut placed = vec![false; records.len()];
+    for start in 0..records.len() {
+        if placed[start] {
+            continue;
+        }
+        let held = records[start];
+        let mut at = start;
+        loop {
+            placed[at] = true;
+            let from = source(at);
+            if from == start {
+                records[at] = held;
+                break;
+            }
+            records[at] = records[from];
+            at = from;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records at `times`, told apart by their uuids, which count up in input order.
+    fn timed(times: &[i64]) -> Vec<Record> {
+        let mut table = Table::default();
+        let source = table.source_id(Source::default());
+        times
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| Record {
+                published: Timestamp(t),
+                uuid: Uuid::Lower((i as u128).to_be_bytes()),
+                kind: Kind::SignIn,
+                outcome: Outcome::Success,
+                legacy: false,
+                user: None,
+                typed_secret: None,
+                source,
+                threats: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sorting_keeps_input_order_among_equal_times() {
+        let times: Vec<i64> = (0..1000).map(|i| (i * 7919) % 13).collect();
+        let far = [i64::MAX, 5, i64::MIN, 5, 0, i64::MIN, i64::MAX, -1];
+        for times in [&times[..], &far, &[], &[3], &[2, 1, 2, 1]] {
+            let mut records = timed(times);
+            let mut expected = records.clone();
+            expected.sort_by_key(|r| r.published);
+            sort_by_time(&mut records);
+            assert_eq!(records, expected, "{times:?}");
+        }
+    }
 
     #[test]
     fn sign_ins_are_credential_checks() {
