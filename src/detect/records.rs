@@ -18,59 +18,196 @@ use crate::time::Timestamp;
 
 /// What a kept event is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Kind {
     /// A credential check: `user.session.start` or `user.authentication.*` other than
     /// `auth_via_mfa` (a second factor), `sso`, `slo` and `universal_logout*` (no credential is
     /// checked there).
-    SignIn,
+    SignIn = 0,
     /// `user.authentication.auth_via_mfa`: a second factor verified or refused.
-    Mfa,
+    Mfa = 1,
     /// `system.push.send_factor_verify_push`: an Okta Verify push was sent.
-    PushSent,
+    PushSent = 2,
     /// `user.mfa.okta_verify.deny_push`: the user refused a push.
-    PushDenied,
+    PushDenied = 3,
     /// `user.account.lock`.
-    Lock,
+    Lock = 4,
     /// `security.threat.detected`: Okta ThreatInsight flagged the request.
-    Threat,
+    Threat = 5,
 }
 
 /// `outcome.result`, as detections need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Outcome {
-    Success,
+    Success = 0,
     /// FAILURE or DENY.
-    Failure,
-    Other,
+    Failure = 1,
+    Other = 2,
 }
 
-/// One kept event, in 48 bytes: its texts and its source are ids into the [`Table`] of its
-/// [`Hunt`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One kept event, in 36 bytes: its texts and its source are ids into the [`Table`] of its
+/// [`Hunt`], and its kind, outcome, legacy flag and the form of its uuid share one word with
+/// its time. Millions are kept, so each byte here is megabytes of a large export.
+#[derive(Clone, Copy, PartialEq)]
+#[repr(Rust, packed(4))]
 pub struct Record {
-    pub published: Timestamp,
-    pub uuid: Uuid,
-    pub kind: Kind,
-    pub outcome: Outcome,
-    /// Legacy (basic) authentication, see [`crate::classify::is_legacy`].
-    pub legacy: bool,
+    /// `published` shifted left by [`FLAG_BITS`], the flags in the bits below: a time that
+    /// [`Timestamp::parse`] accepts (years 0000 to 9999) takes under 50 bits.
+    time_and_flags: i64,
+    /// A canonical uuid's 16 bytes, or (flag [`UUID_IS_TEXT`]) a text id in the first four.
+    uuid: [u8; 16],
     /// `actor.alternateId` in lower case; `None` for `unknown` and for a password typed as the
     /// username, so that a secret never reaches another finding's list of users.
     pub user: Option<TextId>,
-    /// The `actor.alternateId` of a failed sign-in, as typed, when it looks like a password.
-    pub typed_secret: Option<TextId>,
     pub source: SourceId,
-    /// ThreatInsight's `threatDetections` (or else `outcome.reason`) of a `Threat` record.
-    pub threats: Option<TextId>,
+    /// A failed sign-in's typed secret, a Threat record's threats: never both, so they share
+    /// the slot (see [`Record::typed_secret`] and [`Record::threats`]).
+    detail: Option<TextId>,
 }
 
+const FLAG_BITS: u32 = 8;
+const KIND_MASK: i64 = 0b111;
+const OUTCOME_SHIFT: u32 = 3;
+const OUTCOME_MASK: i64 = 0b11 << OUTCOME_SHIFT;
+const LEGACY: i64 = 1 << 5;
+const UUID_IS_TEXT: i64 = 1 << 6;
+
 impl Record {
+    /// A record without user, legacy flag or detail; the `with_` methods add them.
+    pub fn new(
+        published: Timestamp,
+        uuid: Uuid,
+        kind: Kind,
+        outcome: Outcome,
+        source: SourceId,
+    ) -> Record {
+        let flags = kind as i64 | (outcome as i64) << OUTCOME_SHIFT;
+        let mut record = Record {
+            time_and_flags: published.0.wrapping_shl(FLAG_BITS) | flags,
+            uuid: [0; 16],
+            user: None,
+            source,
+            detail: None,
+        };
+        record.set_uuid(uuid);
+        record
+    }
+
+    /// Legacy (basic) authentication, see [`crate::classify::is_legacy`].
+    pub fn with_legacy(mut self, legacy: bool) -> Record {
+        let flags = self.flags() & !LEGACY;
+        self.set_flags(if legacy { flags | LEGACY } else { flags });
+        self
+    }
+
+    pub fn with_user(mut self, user: Option<TextId>) -> Record {
+        self.user = user;
+        self
+    }
+
+    /// The typed secret of a failed sign-in or the threats of a Threat record.
+    pub fn with_detail(mut self, detail: Option<TextId>) -> Record {
+        self.detail = detail;
+        self
+    }
+
+    pub fn published(&self) -> Timestamp {
+        Timestamp(self.time_and_flags() >> FLAG_BITS)
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self.flags() & KIND_MASK {
+            0 => Kind::SignIn,
+            1 => Kind::Mfa,
+            2 => Kind::PushSent,
+            3 => Kind::PushDenied,
+            4 => Kind::Lock,
+            _ => Kind::Threat,
+        }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        match (self.flags() & OUTCOME_MASK) >> OUTCOME_SHIFT {
+            0 => Outcome::Success,
+            1 => Outcome::Failure,
+            _ => Outcome::Other,
+        }
+    }
+
+    pub fn legacy(&self) -> bool {
+        self.flags() & LEGACY != 0
+    }
+
+    pub fn uuid(&self) -> Uuid {
+        let bytes = self.uuid;
+        if self.flags() & UUID_IS_TEXT == 0 {
+            return Uuid::Lower(bytes);
+        }
+        let id = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        NonZeroU32::new(id).map_or(Uuid::Lower(bytes), |id| Uuid::Other(TextId(id)))
+    }
+
+    /// The `actor.alternateId` of a failed sign-in, as typed, when it looks like a password.
+    pub fn typed_secret(&self) -> Option<TextId> {
+        self.detail.filter(|_| self.is_failed_sign_in())
+    }
+
+    /// ThreatInsight's `threatDetections` (or else `outcome.reason`) of a `Threat` record.
+    pub fn threats(&self) -> Option<TextId> {
+        self.detail.filter(|_| self.kind() == Kind::Threat)
+    }
+
     pub fn is_failed_sign_in(&self) -> bool {
-        self.kind == Kind::SignIn && self.outcome == Outcome::Failure
+        self.kind() == Kind::SignIn && self.outcome() == Outcome::Failure
     }
 
     pub fn is_successful_sign_in(&self) -> bool {
-        self.kind == Kind::SignIn && self.outcome == Outcome::Success
+        self.kind() == Kind::SignIn && self.outcome() == Outcome::Success
+    }
+
+    /// A copy of the packed field, which cannot be borrowed where it lies.
+    fn time_and_flags(&self) -> i64 {
+        self.time_and_flags
+    }
+
+    fn flags(&self) -> i64 {
+        self.time_and_flags() & ((1 << FLAG_BITS) - 1)
+    }
+
+    fn set_flags(&mut self, flags: i64) {
+        self.time_and_flags = (self.time_and_flags() & !((1 << FLAG_BITS) - 1)) | flags;
+    }
+
+    fn set_uuid(&mut self, uuid: Uuid) {
+        let flags = self.flags() & !UUID_IS_TEXT;
+        match uuid {
+            Uuid::Lower(bytes) => {
+                self.uuid = bytes;
+                self.set_flags(flags);
+            }
+            Uuid::Other(id) => {
+                self.uuid = [0; 16];
+                self.uuid[..4].copy_from_slice(&id.0.get().to_le_bytes());
+                self.set_flags(flags | UUID_IS_TEXT);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (user, source, detail) = (self.user, self.source, self.detail);
+        f.debug_struct("Record")
+            .field("published", &self.published())
+            .field("uuid", &self.uuid())
+            .field("kind", &self.kind())
+            .field("outcome", &self.outcome())
+            .field("legacy", &self.legacy())
+            .field("user", &user)
+            .field("source", &source)
+            .field("detail", &detail)
+            .finish()
     }
 }
 
@@ -266,11 +403,10 @@ impl Table {
             .collect();
         for record in records {
             record.user = text(record.user);
-            record.typed_secret = text(record.typed_secret);
-            record.threats = text(record.threats);
+            record.detail = text(record.detail);
             record.source = sources[index_of(record.source.0)];
-            if let Uuid::Other(id) = &mut record.uuid {
-                *id = texts[index_of(id.0)];
+            if let Uuid::Other(id) = record.uuid() {
+                record.set_uuid(Uuid::Other(texts[index_of(id.0)]));
             }
         }
     }
@@ -346,17 +482,16 @@ impl Aggregate for Hunt {
             asn: asn.map(|t| table.text_id(&t)),
             proxy: context.is_proxy == Some(true),
         };
-        self.records.push(Record {
-            published: event.published,
-            uuid: table.uuid_of(&event.uuid),
-            kind,
-            outcome,
-            legacy: is_legacy(event),
-            user: user_key(event).map(|u| table.text_id(&u)),
-            typed_secret,
-            source: table.source_id(source),
-            threats: threats.map(|t| table.text_id(t)),
-        });
+        let uuid = table.uuid_of(&event.uuid);
+        let user = user_key(event).map(|u| table.text_id(&u));
+        let source = table.source_id(source);
+        let threats = threats.map(|t| table.text_id(t));
+        self.records.push(
+            Record::new(event.published, uuid, kind, outcome, source)
+                .with_legacy(is_legacy(event))
+                .with_user(user)
+                .with_detail(typed_secret.or(threats)),
+        );
     }
 
     fn merge(&mut self, later: Hunt) {
@@ -380,9 +515,9 @@ impl Hunt {
             .filter(|r| r.is_successful_sign_in())
             .filter_map(|r| r.user)
             .collect();
-        for record in records.iter_mut().filter(|r| r.typed_secret.is_some()) {
+        for record in records.iter_mut().filter(|r| r.typed_secret().is_some()) {
             if record.user.is_some_and(|u| signed_in.contains(&u)) {
-                record.typed_secret = None;
+                record.detail = None;
             } else {
                 record.user = None;
             }
@@ -397,14 +532,14 @@ impl Hunt {
 /// themselves would borrow half of them again as scratch; sorting a key and index per record
 /// instead, mostly packed in 8 bytes, then moving each record once, needs a sixth of that.
 fn sort_by_time(records: &mut [Record]) {
-    if records.is_sorted_by_key(|r| r.published) {
+    if records.is_sorted_by_key(Record::published) {
         return;
     }
-    let times = || records.iter().map(|r| r.published.0);
+    let times = || records.iter().map(|r| r.published().0);
     let (Some(first), Some(last)) = (times().min(), times().max()) else {
         return;
     };
-    let since_first = |r: &Record| r.published.0.abs_diff(first);
+    let since_first = |r: &Record| r.published().0.abs_diff(first);
     let index_bits = usize::BITS - records.len().leading_zeros();
     if last.abs_diff(first).leading_zeros() >= index_bits {
         let mut keys: Vec<u64> = records
@@ -454,6 +589,10 @@ fn permute(records: &mut [Record], source: impl Fn(usize) -> usize) {
 mod tests {
     use super::*;
 
+    /// The first and last instants a record can hold: those [`Timestamp::parse`] accepts.
+    const FIRST: i64 = -62_167_219_200_000;
+    const LAST: i64 = 253_402_300_799_999;
+
     /// Records at `times`, told apart by their uuids, which count up in input order.
     fn timed(times: &[i64]) -> Vec<Record> {
         let mut table = Table::default();
@@ -461,16 +600,9 @@ mod tests {
         times
             .iter()
             .enumerate()
-            .map(|(i, &t)| Record {
-                published: Timestamp(t),
-                uuid: Uuid::Lower((i as u128).to_be_bytes()),
-                kind: Kind::SignIn,
-                outcome: Outcome::Success,
-                legacy: false,
-                user: None,
-                typed_secret: None,
-                source,
-                threats: None,
+            .map(|(i, &t)| {
+                let uuid = Uuid::Lower((i as u128).to_be_bytes());
+                Record::new(Timestamp(t), uuid, Kind::SignIn, Outcome::Success, source)
             })
             .collect()
     }
@@ -478,11 +610,11 @@ mod tests {
     #[test]
     fn sorting_keeps_input_order_among_equal_times() {
         let times: Vec<i64> = (0..1000).map(|i| (i * 7919) % 13).collect();
-        let far = [i64::MAX, 5, i64::MIN, 5, 0, i64::MIN, i64::MAX, -1];
+        let far = [LAST, 5, FIRST, 5, 0, FIRST, LAST, -1];
         for times in [&times[..], &far, &[], &[3], &[2, 1, 2, 1]] {
             let mut records = timed(times);
             let mut expected = records.clone();
-            expected.sort_by_key(|r| r.published);
+            expected.sort_by_key(Record::published);
             sort_by_time(&mut records);
             assert_eq!(records, expected, "{times:?}");
         }
@@ -538,28 +670,61 @@ mod tests {
 
     #[test]
     fn records_stay_small() {
-        assert!(std::mem::size_of::<Record>() <= 48);
+        assert!(std::mem::size_of::<Record>() <= 36);
+    }
+
+    #[test]
+    fn records_give_back_what_they_were_made_of() {
+        let mut table = Table::default();
+        let source = table.source_id(Source::default());
+        let kinds = [
+            Kind::SignIn,
+            Kind::Mfa,
+            Kind::PushSent,
+            Kind::PushDenied,
+            Kind::Lock,
+            Kind::Threat,
+        ];
+        let uuids = [
+            table.uuid_of("F1D0B993-CC19-11ED-A688-DB22C99EF6C4"),
+            Uuid::Lower([0xff; 16]),
+        ];
+        for published in [FIRST, -1, 0, 1_714_521_600_123, LAST] {
+            for kind in kinds {
+                for outcome in [Outcome::Success, Outcome::Failure, Outcome::Other] {
+                    for (legacy, uuid) in [(true, uuids[0]), (false, uuids[1])] {
+                        let detail = Some(table.text_id("detail"));
+                        let record = Record::new(Timestamp(published), uuid, kind, outcome, source)
+                            .with_legacy(legacy)
+                            .with_user(detail)
+                            .with_detail(detail);
+                        assert_eq!(record.published(), Timestamp(published));
+                        assert_eq!(record.uuid(), uuid);
+                        assert_eq!((record.kind(), record.outcome()), (kind, outcome));
+                        assert_eq!(record.legacy(), legacy);
+                        assert_eq!(record.user, detail);
+                        assert_eq!(record.source, source);
+                        let failed = kind == Kind::SignIn && outcome == Outcome::Failure;
+                        assert_eq!(record.typed_secret(), detail.filter(|_| failed));
+                        assert_eq!(record.threats(), detail.filter(|_| kind == Kind::Threat));
+                    }
+                }
+            }
+        }
     }
 
     #[test]
     fn merging_refers_later_records_to_the_earlier_table() {
-        let record = |table: &mut Table, user: &str, ip: &str, place: (f64, f64)| Record {
-            published: Timestamp(0),
-            uuid: table.uuid_of(&format!("{user}-{ip}")),
-            kind: Kind::SignIn,
-            outcome: Outcome::Success,
-            legacy: false,
-            user: Some(table.text_id(user)),
-            typed_secret: None,
-            source: {
-                let source = Source {
-                    ip: Some(table.text_id(ip)),
-                    location: Some(table.place_id(place)),
-                    ..Source::default()
-                };
-                table.source_id(source)
-            },
-            threats: None,
+        let record = |table: &mut Table, user: &str, ip: &str, place: (f64, f64)| {
+            let uuid = table.uuid_of(&format!("{user}-{ip}"));
+            let source = Source {
+                ip: Some(table.text_id(ip)),
+                location: Some(table.place_id(place)),
+                ..Source::default()
+            };
+            let source = table.source_id(source);
+            Record::new(Timestamp(0), uuid, Kind::SignIn, Outcome::Success, source)
+                .with_user(Some(table.text_id(user)))
         };
         let mut earlier = Hunt::default();
         let first = record(&mut earlier.table, "ann", "192.0.2.1", (1.0, 2.0));
@@ -576,7 +741,7 @@ mod tests {
         let Records { records, table } = earlier.into_records();
         let read = |r: &Record| {
             (
-                table.uuid(r.uuid),
+                table.uuid(r.uuid()),
                 table.text(r.user),
                 table.ip(r),
                 table.place(table.source_of(r).location),
