@@ -170,6 +170,9 @@ pub struct TargetRow {
 impl Document {
     /// The report of a run: `top` rows in the IP and user tables, findings by the detections
     /// with `settings`. Typed passwords stay masked: a report is handed on.
+    ///
+    /// The tables, charts and timeline are taken from their aggregates first, and those
+    /// dropped, so that their memory serves the detections.
     pub fn new(
         case: Case,
         files: Vec<FileReport>,
@@ -177,53 +180,34 @@ impl Document {
         top: usize,
         settings: &Settings,
     ) -> Document {
-        let findings = hunt(&case.hunt.into_records(), settings, false);
-        let mut compromised: Vec<String> = findings
-            .iter()
-            .filter(|f| f.detection == COMPROMISE)
-            .flat_map(|f| f.users.iter().cloned())
-            .collect();
-        compromised.sort();
-        compromised.dedup();
-        let summary = case.summary;
-        let outcome = |name: &str| summary.outcomes.get(name).copied().unwrap_or(0);
-        let headline = Headline {
-            events: summary.events,
-            first: summary.range.map(|r| r.0),
-            last: summary.range.map(|r| r.1),
-            failures: outcome("FAILURE"),
-            denied: outcome("DENY"),
-            legacy: Legacy {
-                events: summary.legacy_events,
-                successes: summary.legacy_successes,
-                failures: summary.legacy_failures,
-            },
-            users: summary.users.len(),
-            ips: summary.ips.len(),
-            successes_after_attacks: compromised,
-            findings_by_severity: BySeverity::of(&findings),
-        };
+        let Case {
+            summary,
+            timeline,
+            ip_series,
+            user_series,
+            agents,
+            sources,
+            targets,
+            hunt: records,
+        } = case;
         let bucket = summary
             .range
             .map(|(first, last)| (bucket_for(first, last), (first, last)));
-        let top_ips = case.sources.top(top);
-        let top_users = case.targets.top(top);
+        let top_ips = sources.top(top);
+        let top_users = targets.top(top);
         let (timeline, ip_series, user_series) = match bucket {
             Some(((width, name), span)) => {
                 let series =
-                    |series: &FailureSeries, keys: Vec<&str>| series.series(&keys, width, span);
+                    |series: FailureSeries, keys: Vec<&str>| series.series(&keys, width, span);
                 (
                     TimelineSection {
                         bucket: name,
                         bucket_seconds: width / 1000,
-                        rows: case.timeline.regroup(width).rows_spanning(span),
+                        rows: timeline.regroup(width).rows_spanning(span),
                     },
+                    series(ip_series, top_ips.iter().map(|r| r.0.as_str()).collect()),
                     series(
-                        &case.ip_series,
-                        top_ips.iter().map(|r| r.0.as_str()).collect(),
-                    ),
-                    series(
-                        &case.user_series,
+                        user_series,
                         top_users.iter().map(|r| r.0.as_str()).collect(),
                     ),
                 )
@@ -238,7 +222,7 @@ impl Document {
                 Vec::new(),
             ),
         };
-        let top_ips = top_ips
+        let top_ips: Vec<SourceRow> = top_ips
             .into_iter()
             .zip(ip_series)
             .map(|((ip, counts), failures_per_bucket)| SourceRow {
@@ -257,7 +241,7 @@ impl Document {
                 failures_per_bucket,
             })
             .collect();
-        let top_users = top_users
+        let top_users: Vec<TargetRow> = top_users
             .into_iter()
             .zip(user_series)
             .map(|((user, counts), failures_per_bucket)| TargetRow {
@@ -270,13 +254,39 @@ impl Document {
                 failures_per_bucket,
             })
             .collect();
+        let basic_auth_agents = agents.rows();
+        let findings = hunt(&records.into_records(), settings, false);
+        let mut compromised: Vec<String> = findings
+            .iter()
+            .filter(|f| f.detection == COMPROMISE)
+            .flat_map(|f| f.users.iter().cloned())
+            .collect();
+        compromised.sort();
+        compromised.dedup();
+        let outcome = |name: &str| summary.outcomes.get(name).copied().unwrap_or(0);
+        let headline = Headline {
+            events: summary.events,
+            first: summary.range.map(|r| r.0),
+            last: summary.range.map(|r| r.1),
+            failures: outcome("FAILURE"),
+            denied: outcome("DENY"),
+            legacy: Legacy {
+                events: summary.legacy_events,
+                successes: summary.legacy_successes,
+                failures: summary.legacy_failures,
+            },
+            users: summary.users.len(),
+            ips: summary.ips.len(),
+            successes_after_attacks: compromised,
+            findings_by_severity: BySeverity::of(&findings),
+        };
         Document {
             case: header,
             coverage: Coverage::of(&files),
             inputs: files,
             headline,
             timeline,
-            basic_auth_agents: case.agents.rows(),
+            basic_auth_agents,
             findings,
             top_ips,
             top_users,
