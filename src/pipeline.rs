@@ -16,6 +16,7 @@ use crate::event::{Event, Parts};
 use crate::filter::Filter;
 use crate::input::source::{InputPath, Opened, Source, describe_io, expand, hex_digest};
 use crate::input::{Chunk, ChunkOutput, Detected, Shape, detect};
+use crate::memory::release_freed;
 use crate::time::Timestamp;
 
 /// A fold over events that can be split across workers and merged back in input order.
@@ -107,6 +108,10 @@ pub struct Run<A> {
 
 /// Chunks read in parallel before their events are merged; bounds memory.
 const CHUNKS_PER_BATCH: usize = 8;
+/// Batches between two releases of freed memory ([`release_freed`]): often enough that what the
+/// workers free does not pile up, seldom enough that pages are not handed back and faulted in
+/// again for every batch.
+const BATCHES_PER_RELEASE: usize = 16;
 /// Bytes a stream reader hands over at a time.
 const BLOCK_SIZE: usize = 1 << 22;
 
@@ -125,6 +130,7 @@ where
         seen: FingerprintSet::default(),
         aggregate: make(),
         options,
+        batches: 0,
     };
     let mut files = Vec::new();
     for input in expand(paths) {
@@ -165,6 +171,7 @@ where
         seen: FingerprintSet::default(),
         aggregate: make(),
         options,
+        batches: 0,
     };
     let mut report = FileReport {
         name: name.to_string(),
@@ -190,6 +197,8 @@ struct State<'o, A> {
     seen: FingerprintSet,
     aggregate: A,
     options: &'o Options,
+    /// Batches merged, for releasing freed memory every [`BATCHES_PER_RELEASE`].
+    batches: usize,
 }
 
 /// Per-file bookkeeping while its chunks are merged.
@@ -607,6 +616,11 @@ where
     if let Some((folded, filtered_out)) = folded {
         state.aggregate.merge(folded);
         file.report.filtered_out += filtered_out;
+    }
+    drop(outputs);
+    state.batches += 1;
+    if state.batches.is_multiple_of(BATCHES_PER_RELEASE) {
+        release_freed();
     }
     Ok(next)
 }

@@ -13,6 +13,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::detect::password_in_username::looks_like_password;
 use crate::event::{Event, Parts, parse_uuid};
+use crate::memory::release_freed;
 use crate::pipeline::Aggregate;
 use crate::time::Timestamp;
 
@@ -524,6 +525,9 @@ impl Hunt {
         }
         let mut table = self.table;
         table.stop_adding();
+        // What reading needed and the detections do not (the table's look-ups, the
+        // de-duplication set, a report's other aggregates) is freed by now.
+        release_freed();
         Records { records, table }
     }
 }
