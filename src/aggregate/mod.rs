@@ -88,13 +88,27 @@ impl<T: PartialOrd> Earliest<T> {
         Q: ?Sized + PartialOrd + ToOwned<Owned = T>,
         T: Borrow<Q>,
     {
+        self.offer_with(at, value, Q::to_owned);
+    }
+
+    /// As [`Earliest::offer`], with `keep` making the value kept.
+    pub fn offer_with<Q>(&mut self, at: Timestamp, value: &Q, keep: impl FnOnce(&Q) -> T)
+    where
+        Q: ?Sized + PartialOrd,
+        T: Borrow<Q>,
+    {
         let earlier = match &self.0 {
             None => true,
             Some((held_at, held)) => (at, value) < (*held_at, held.borrow()),
         };
         if earlier {
-            self.0 = Some((at, value.to_owned()));
+            self.0 = Some((at, keep(value)));
         }
+    }
+
+    /// The same value as `change` gives it back (an equal one, shared), seen at the same time.
+    pub fn map(self, change: impl FnOnce(T) -> T) -> Earliest<T> {
+        Earliest(self.0.map(|(at, value)| (at, change(value))))
     }
 
     pub fn merge(&mut self, later: Earliest<T>) {

@@ -1,9 +1,11 @@
 //! The client IPs that failed, for the report's table of top source IPs: how often each failed
 //! and succeeded, how many users it tried, and where it is (ASN, organisation, country, proxy).
 
-use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
-use crate::aggregate::{DistinctSet, Earliest, merge_maps, min_max};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::aggregate::{DistinctSet, Earliest, min_max};
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
@@ -24,14 +26,15 @@ pub struct SourceCounts {
     /// address's earliest event that has each: addresses move between networks rarely, and the
     /// first sighting is the one an investigation cites.
     pub as_number: Earliest<u64>,
-    pub as_org: Earliest<String>,
-    pub country: Earliest<String>,
+    pub as_org: Earliest<Arc<str>>,
+    pub country: Earliest<Arc<str>>,
     /// Okta flagged at least one of its events as coming through a proxy.
     pub proxy: bool,
 }
 
 impl SourceCounts {
-    fn merge(&mut self, later: SourceCounts) {
+    /// Merges `later`, whose names are taken from `names`.
+    fn merge(&mut self, later: SourceCounts, names: &mut Names) {
         self.events += later.events;
         self.failures += later.failures;
         self.legacy_failures += later.legacy_failures;
@@ -39,9 +42,30 @@ impl SourceCounts {
         self.users.extend(later.users);
         min_max(&mut self.range, later.range);
         self.as_number.merge(later.as_number);
-        self.as_org.merge(later.as_org);
-        self.country.merge(later.country);
+        self.as_org.merge(names.share(later.as_org));
+        self.country.merge(names.share(later.country));
         self.proxy |= later.proxy;
+    }
+}
+
+/// One copy of each organisation and country name: tens of thousands of addresses share a
+/// few thousand of them.
+#[derive(Debug, Default)]
+struct Names(FxHashSet<Arc<str>>);
+
+impl Names {
+    fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(name) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = name.into();
+        self.0.insert(shared.clone());
+        shared
+    }
+
+    /// `earliest` with its name replaced by this set's copy.
+    fn share(&mut self, earliest: Earliest<Arc<str>>) -> Earliest<Arc<str>> {
+        earliest.map(|name| self.get(&name))
     }
 }
 
@@ -49,6 +73,7 @@ impl SourceCounts {
 #[derive(Debug, Default)]
 pub struct Sources {
     pub ips: FxHashMap<String, SourceCounts>,
+    names: Names,
 }
 
 impl Sources {
@@ -100,16 +125,25 @@ impl Aggregate for Sources {
         if let Some(number) = context.as_number {
             counts.as_number.offer(t, &number);
         }
+        let names = &mut self.names;
         if let Some(org) = context.as_org.as_deref() {
-            counts.as_org.offer(t, org);
+            counts.as_org.offer_with(t, org, |org| names.get(org));
         }
         if let Some(country) = event.client.country.as_deref() {
-            counts.country.offer(t, country);
+            counts
+                .country
+                .offer_with(t, country, |country| names.get(country));
         }
         counts.proxy |= context.is_proxy == Some(true);
     }
 
     fn merge(&mut self, later: Sources) {
-        merge_maps(&mut self.ips, later.ips, SourceCounts::merge);
+        // New addresses go through `merge` as well, so that they too refer to this one's names.
+        for (ip, counts) in later.ips {
+            self.ips
+                .entry(ip)
+                .or_default()
+                .merge(counts, &mut self.names);
+        }
     }
 }
