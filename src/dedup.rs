@@ -4,7 +4,7 @@
 //! This is the one structure whose size follows the number of events, so it is built for
 //! memory rather than kept in one hash table, which holds 10 to 21 bytes per fingerprint and
 //! half as much again while it doubles. New fingerprints gather in a small hash set; when that
-//! holds an eighth as many as the rest, they are sorted and merged into one sorted array, in
+//! holds a sixteenth as many as the rest, they are sorted and merged into one sorted array, in
 //! place from its end. The array is grouped by the top 16 bits of each fingerprint, with the
 //! start of each group kept aside, so it holds only the low 48 bits: about 6 bytes per
 //! fingerprint with no doubling, and a lookup is a binary search within one group.
@@ -68,7 +68,7 @@ impl FingerprintSet {
 
     /// Merges the fingerprints added since the last merge once there are enough of them.
     pub fn merge_if_due(&mut self) {
-        if self.recent.len() >= SMALLEST_BATCH.max(self.sorted.len() / 8) {
+        if self.recent.len() >= SMALLEST_BATCH.max(self.sorted.len() / 16) {
             self.merge_recent();
         }
     }
