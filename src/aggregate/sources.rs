@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
-use crate::aggregate::{DistinctSet, Earliest, min_max};
+use crate::aggregate::{DistinctSet, Earliest, Keyed, min_max};
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
@@ -33,8 +33,7 @@ pub struct SourceCounts {
 }
 
 impl SourceCounts {
-    /// Merges `later`, whose names are taken from `names`.
-    fn merge(&mut self, later: SourceCounts, names: &mut Names) {
+    fn merge(&mut self, later: SourceCounts) {
         self.events += later.events;
         self.failures += later.failures;
         self.legacy_failures += later.legacy_failures;
@@ -42,8 +41,8 @@ impl SourceCounts {
         self.users.extend(later.users);
         min_max(&mut self.range, later.range);
         self.as_number.merge(later.as_number);
-        self.as_org.merge(names.share(later.as_org));
-        self.country.merge(names.share(later.country));
+        self.as_org.merge(later.as_org);
+        self.country.merge(later.country);
         self.proxy |= later.proxy;
     }
 }
@@ -64,15 +63,15 @@ impl Names {
     }
 
     /// `earliest` with its name replaced by this set's copy.
-    fn share(&mut self, earliest: Earliest<Arc<str>>) -> Earliest<Arc<str>> {
-        earliest.map(|name| self.get(&name))
+    fn share(&mut self, earliest: &mut Earliest<Arc<str>>) {
+        *earliest = std::mem::take(earliest).map(|name| self.get(&name));
     }
 }
 
 /// Counts per `client.ipAddress`; events without one are not counted.
 #[derive(Debug, Default)]
 pub struct Sources {
-    pub ips: FxHashMap<String, SourceCounts>,
+    pub ips: Keyed<SourceCounts>,
     names: Names,
 }
 
@@ -92,7 +91,9 @@ impl Sources {
                 .then_with(|| a.0.cmp(&b.0))
         });
         rows.truncate(top);
-        rows
+        rows.into_iter()
+            .map(|(ip, counts)| (ip.into_string(), counts))
+            .collect()
     }
 }
 
@@ -106,10 +107,7 @@ impl Aggregate for Sources {
         let Some(ip) = event.client.ip_address.as_deref() else {
             return;
         };
-        let counts = match self.ips.get_mut(ip) {
-            Some(counts) => counts,
-            None => self.ips.entry(ip.to_string()).or_default(),
-        };
+        let counts = self.ips.entry(ip);
         let t = event.published;
         counts.events += 1;
         counts.successes += u64::from(is_success(event));
@@ -138,12 +136,11 @@ impl Aggregate for Sources {
     }
 
     fn merge(&mut self, later: Sources) {
-        // New addresses go through `merge` as well, so that they too refer to this one's names.
-        for (ip, counts) in later.ips {
-            self.ips
-                .entry(ip)
-                .or_default()
-                .merge(counts, &mut self.names);
+        let mut later_ips = later.ips;
+        for counts in later_ips.values_mut() {
+            self.names.share(&mut counts.as_org);
+            self.names.share(&mut counts.country);
         }
+        self.ips.merge(later_ips, SourceCounts::merge);
     }
 }
