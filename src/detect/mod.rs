@@ -389,6 +389,11 @@ pub mod testing {
         TABLE.with_borrow_mut(|table| table.source_id(source))
     }
 
+    /// `record` with `detail` as its typed secret or threats.
+    pub fn with_detail(record: Record, detail: Option<TextId>) -> Record {
+        TABLE.with_borrow_mut(|table| table.with_detail(record, detail))
+    }
+
     /// `record` with its source changed by `change`.
     pub fn with_source(mut record: Record, change: impl FnOnce(&mut Source)) -> Record {
         let mut changed = TABLE.with_borrow(|table| table.source_of(&record));

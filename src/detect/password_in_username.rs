@@ -151,7 +151,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     );
     let mut by_secret: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
     for record in context.records.iter().filter(|r| r.is_failed_sign_in()) {
-        if let Some(secret) = table.text(record.typed_secret()) {
+        if let Some(secret) = table.text(table.typed_secret(record)) {
             by_secret.entry(secret).or_default().push(record);
         }
     }
@@ -217,7 +217,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testing::{at, fail, run, success, table, text};
+    use crate::detect::testing::{at, fail, run, success, table, text, with_detail};
 
     #[test]
     fn passwords_are_recognised() {
@@ -274,9 +274,7 @@ mod tests {
     }
 
     fn typed(t: i64, secret: &str, ip: &str) -> Record {
-        fail(at(t), "", ip)
-            .with_user(None)
-            .with_detail(text(secret))
+        with_detail(fail(at(t), "", ip).with_user(None), text(secret))
     }
 
     #[test]

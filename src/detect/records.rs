@@ -47,11 +47,11 @@ pub enum Outcome {
     Other = 2,
 }
 
-/// One kept event, in 36 bytes: its texts and its source are ids into the [`Table`] of its
-/// [`Hunt`], and its kind, outcome, legacy flag and the form of its uuid share one word with
-/// its time. Millions are kept, so each byte here is megabytes of a large export.
+/// One kept event, in 32 bytes: its texts and its source are ids into the [`Table`] of its
+/// [`Hunt`], and its kind, outcome and flags share one word with its time. Millions are kept,
+/// so each byte here is megabytes of a large export. The rare typed secret or threats are in
+/// the table ([`Table::typed_secret`], [`Table::threats`]).
 #[derive(Clone, Copy, PartialEq)]
-#[repr(Rust, packed(4))]
 pub struct Record {
     /// `published` shifted left by [`FLAG_BITS`], the flags in the bits below: a time that
     /// [`Timestamp::parse`] accepts (years 0000 to 9999) takes under 50 bits.
@@ -62,9 +62,6 @@ pub struct Record {
     /// username, so that a secret never reaches another finding's list of users.
     pub user: Option<TextId>,
     pub source: SourceId,
-    /// A failed sign-in's typed secret, a Threat record's threats: never both, so they share
-    /// the slot (see [`Record::typed_secret`] and [`Record::threats`]).
-    detail: Option<TextId>,
 }
 
 const FLAG_BITS: u32 = 8;
@@ -73,9 +70,11 @@ const OUTCOME_SHIFT: u32 = 3;
 const OUTCOME_MASK: i64 = 0b11 << OUTCOME_SHIFT;
 const LEGACY: i64 = 1 << 5;
 const UUID_IS_TEXT: i64 = 1 << 6;
+/// The table holds a typed secret or threats for the record.
+const HAS_DETAIL: i64 = 1 << 7;
 
 impl Record {
-    /// A record without user, legacy flag or detail; the `with_` methods add them.
+    /// A record without user or legacy flag; the `with_` methods add them.
     pub fn new(
         published: Timestamp,
         uuid: Uuid,
@@ -89,7 +88,6 @@ impl Record {
             uuid: [0; 16],
             user: None,
             source,
-            detail: None,
         };
         record.set_uuid(uuid);
         record
@@ -107,14 +105,8 @@ impl Record {
         self
     }
 
-    /// The typed secret of a failed sign-in or the threats of a Threat record.
-    pub fn with_detail(mut self, detail: Option<TextId>) -> Record {
-        self.detail = detail;
-        self
-    }
-
     pub fn published(&self) -> Timestamp {
-        Timestamp(self.time_and_flags() >> FLAG_BITS)
+        Timestamp(self.time_and_flags >> FLAG_BITS)
     }
 
     pub fn kind(&self) -> Kind {
@@ -149,16 +141,6 @@ impl Record {
         NonZeroU32::new(id).map_or(Uuid::Lower(bytes), |id| Uuid::Other(TextId(id)))
     }
 
-    /// The `actor.alternateId` of a failed sign-in, as typed, when it looks like a password.
-    pub fn typed_secret(&self) -> Option<TextId> {
-        self.detail.filter(|_| self.is_failed_sign_in())
-    }
-
-    /// ThreatInsight's `threatDetections` (or else `outcome.reason`) of a `Threat` record.
-    pub fn threats(&self) -> Option<TextId> {
-        self.detail.filter(|_| self.kind() == Kind::Threat)
-    }
-
     pub fn is_failed_sign_in(&self) -> bool {
         self.kind() == Kind::SignIn && self.outcome() == Outcome::Failure
     }
@@ -167,17 +149,27 @@ impl Record {
         self.kind() == Kind::SignIn && self.outcome() == Outcome::Success
     }
 
-    /// A copy of the packed field, which cannot be borrowed where it lies.
-    fn time_and_flags(&self) -> i64 {
-        self.time_and_flags
-    }
-
     fn flags(&self) -> i64 {
-        self.time_and_flags() & ((1 << FLAG_BITS) - 1)
+        self.time_and_flags & ((1 << FLAG_BITS) - 1)
     }
 
     fn set_flags(&mut self, flags: i64) {
-        self.time_and_flags = (self.time_and_flags() & !((1 << FLAG_BITS) - 1)) | flags;
+        self.time_and_flags = (self.time_and_flags & !((1 << FLAG_BITS) - 1)) | flags;
+    }
+
+    fn has_detail(&self) -> bool {
+        self.flags() & HAS_DETAIL != 0
+    }
+
+    fn set_has_detail(&mut self, has: bool) {
+        let flags = self.flags() & !HAS_DETAIL;
+        self.set_flags(if has { flags | HAS_DETAIL } else { flags });
+    }
+
+    /// What the table files the record's detail under: de-duplication leaves no two records
+    /// with the same uuid and time.
+    fn detail_key(&self) -> (Uuid, Timestamp) {
+        (self.uuid(), self.published())
     }
 
     fn set_uuid(&mut self, uuid: Uuid) {
@@ -198,16 +190,15 @@ impl Record {
 
 impl std::fmt::Debug for Record {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (user, source, detail) = (self.user, self.source, self.detail);
         f.debug_struct("Record")
             .field("published", &self.published())
             .field("uuid", &self.uuid())
             .field("kind", &self.kind())
             .field("outcome", &self.outcome())
             .field("legacy", &self.legacy())
-            .field("user", &user)
-            .field("source", &source)
-            .field("detail", &detail)
+            .field("user", &self.user)
+            .field("source", &self.source)
+            .field("has_detail", &self.has_detail())
             .finish()
     }
 }
@@ -280,6 +271,10 @@ pub struct Table {
     place_ids: FxHashMap<(u64, u64), PlaceId>,
     sources: Vec<Source>,
     source_ids: FxHashMap<Source, SourceId>,
+    /// The typed secret of a failed sign-in or the threats of a Threat record, by the record's
+    /// [`Record::detail_key`]: few records have one, so they are kept here rather than in a
+    /// slot that every record would pay for.
+    details: FxHashMap<(Uuid, Timestamp), TextId>,
 }
 
 /// The texts of a [`Table`], one after another in one string: a text costs its bytes and an
@@ -401,6 +396,40 @@ impl Table {
             .unwrap_or_default()
     }
 
+    /// `record` with `detail` as its typed secret (a failed sign-in) or threats (a Threat
+    /// record).
+    pub fn with_detail(&mut self, mut record: Record, detail: Option<TextId>) -> Record {
+        match detail {
+            Some(detail) => {
+                self.details.insert(record.detail_key(), detail);
+            }
+            None if record.has_detail() => {
+                self.details.remove(&record.detail_key());
+            }
+            None => {}
+        }
+        record.set_has_detail(detail.is_some());
+        record
+    }
+
+    fn detail(&self, record: &Record) -> Option<TextId> {
+        if !record.has_detail() {
+            return None;
+        }
+        self.details.get(&record.detail_key()).copied()
+    }
+
+    /// The `actor.alternateId` of a failed sign-in, as typed, when it looks like a password.
+    pub fn typed_secret(&self, record: &Record) -> Option<TextId> {
+        self.detail(record).filter(|_| record.is_failed_sign_in())
+    }
+
+    /// ThreatInsight's `threatDetections` (or else `outcome.reason`) of a `Threat` record.
+    pub fn threats(&self, record: &Record) -> Option<TextId> {
+        self.detail(record)
+            .filter(|_| record.kind() == Kind::Threat)
+    }
+
     /// The client IP of `record`.
     pub fn ip(&self, record: &Record) -> Option<&str> {
         self.text(self.source_of(record).ip)
@@ -456,11 +485,17 @@ impl Table {
             .collect();
         for record in records {
             record.user = text(record.user);
-            record.detail = text(record.detail);
             record.source = sources[index_of(record.source.0)];
             if let Uuid::Other(id) = record.uuid() {
                 record.set_uuid(Uuid::Other(texts[index_of(id.0)]));
             }
+        }
+        for ((uuid, at), detail) in later.details {
+            let uuid = match uuid {
+                Uuid::Other(id) => Uuid::Other(texts[index_of(id.0)]),
+                lower => lower,
+            };
+            self.details.insert((uuid, at), texts[index_of(detail.0)]);
         }
     }
 }
@@ -539,12 +574,11 @@ impl Aggregate for Hunt {
         let user = user_key(event).map(|u| table.text_id(&u));
         let source = table.source_id(source);
         let threats = threats.map(|t| table.text_id(t));
-        self.records.push(
-            Record::new(event.published, uuid, kind, outcome, source)
-                .with_legacy(is_legacy(event))
-                .with_user(user)
-                .with_detail(typed_secret.or(threats)),
-        );
+        let record = Record::new(event.published, uuid, kind, outcome, source)
+            .with_legacy(is_legacy(event))
+            .with_user(user);
+        let record = table.with_detail(record, typed_secret.or(threats));
+        self.records.push(record);
     }
 
     fn merge(&mut self, later: Hunt) {
@@ -568,14 +602,17 @@ impl Hunt {
             .filter(|r| r.is_successful_sign_in())
             .filter_map(|r| r.user)
             .collect();
-        for record in records.iter_mut().filter(|r| r.typed_secret().is_some()) {
+        let mut table = self.table;
+        for record in &mut records {
+            if table.typed_secret(record).is_none() {
+                continue;
+            }
             if record.user.is_some_and(|u| signed_in.contains(&u)) {
-                record.detail = None;
+                *record = table.with_detail(*record, None);
             } else {
                 record.user = None;
             }
         }
-        let mut table = self.table;
         table.stop_adding();
         // What reading needed and the detections do not (the table's look-ups, the
         // de-duplication set, a report's other aggregates) is freed by now.
@@ -747,7 +784,7 @@ mod tests {
 
     #[test]
     fn records_stay_small() {
-        assert!(std::mem::size_of::<Record>() <= 36);
+        assert!(std::mem::size_of::<Record>() <= 32);
     }
 
     #[test]
@@ -773,8 +810,8 @@ mod tests {
                         let detail = Some(table.text_id("detail"));
                         let record = Record::new(Timestamp(published), uuid, kind, outcome, source)
                             .with_legacy(legacy)
-                            .with_user(detail)
-                            .with_detail(detail);
+                            .with_user(detail);
+                        let record = table.with_detail(record, detail);
                         assert_eq!(record.published(), Timestamp(published));
                         assert_eq!(record.uuid(), uuid);
                         assert_eq!((record.kind(), record.outcome()), (kind, outcome));
@@ -782,8 +819,12 @@ mod tests {
                         assert_eq!(record.user, detail);
                         assert_eq!(record.source, source);
                         let failed = kind == Kind::SignIn && outcome == Outcome::Failure;
-                        assert_eq!(record.typed_secret(), detail.filter(|_| failed));
-                        assert_eq!(record.threats(), detail.filter(|_| kind == Kind::Threat));
+                        assert_eq!(table.typed_secret(&record), detail.filter(|_| failed));
+                        let threat = kind == Kind::Threat;
+                        assert_eq!(table.threats(&record), detail.filter(|_| threat));
+                        let record = table.with_detail(record, None);
+                        assert_eq!(table.typed_secret(&record), None);
+                        assert_eq!(table.threats(&record), None);
                     }
                 }
             }

@@ -71,7 +71,7 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
         .into_iter()
         .map(|(ip, events)| {
             let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
-            for text in events.iter().filter_map(|r| table.text(r.threats())) {
+            for text in events.iter().filter_map(|r| table.text(table.threats(r))) {
                 for (name, level) in parse_threats(text) {
                     let known = names.entry(name).or_default();
                     let rank = |l: &Option<String>| l.as_deref().and_then(severity_of);
@@ -118,8 +118,8 @@ mod tests {
     use crate::detect::testing::{self, at, record, run};
 
     fn threat(s: i64, ip: &str, text: Option<&str>) -> Record {
-        record(Kind::Threat, Outcome::Failure, at(s), "", ip)
-            .with_detail(text.and_then(testing::text))
+        let threat = record(Kind::Threat, Outcome::Failure, at(s), "", ip);
+        testing::with_detail(threat, text.and_then(testing::text))
     }
 
     #[test]
