@@ -78,6 +78,10 @@ impl<V: Default> Keyed<V> {
 }
 
 impl<V> Keyed<V> {
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.index.get(key).map(|&at| &self.values[at])
+    }
+
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.values.iter_mut()
     }
