@@ -4,10 +4,10 @@
 //! This is the one structure whose size follows the number of events, so it is built for
 //! memory rather than kept in one hash table, which holds 10 to 21 bytes per fingerprint and
 //! half as much again while it doubles. New fingerprints gather in a small hash set; when that
-//! holds an eighth as many as the rest, they are sorted and merged into one sorted array, in
-//! place from its end, and an index of where each range of leading bits starts is rebuilt.
-//! That is about 11 bytes per fingerprint with no doubling, and a lookup reads one index slot
-//! and a few neighbouring fingerprints.
+//! holds a sixteenth as many as the rest, they are sorted and merged into one sorted array, in
+//! place from its end. The array is grouped by the top 16 bits of each fingerprint, with the
+//! start of each group kept aside, so it holds only the low 48 bits: about 6 bytes per
+//! fingerprint with no doubling, and a lookup is a binary search within one group.
 
 use rustc_hash::FxHashSet;
 
@@ -15,52 +15,59 @@ use crate::prefetch::prefetch;
 
 /// Fewest fingerprints gathered before they are merged into the sorted array.
 const SMALLEST_BATCH: usize = 1 << 16;
-/// Average fingerprints per index slot: a lookup scans about this many, within a cache line.
-const PER_SLOT: usize = 8;
+/// The leading bits that choose a fingerprint's group; the array keeps the others.
+const GROUP_BITS: u32 = 16;
+const GROUPS: usize = 1 << GROUP_BITS;
+const LOW_BITS: u32 = 64 - GROUP_BITS;
+
+/// The low 48 bits of a fingerprint, in three 16-bit words so that it takes 6 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Low([u16; 3]);
+
+impl Low {
+    fn of(fingerprint: u64) -> Low {
+        Low([0, 16, 32].map(|shift| (fingerprint >> shift) as u16))
+    }
+
+    fn value(self) -> u64 {
+        let [a, b, c] = self.0.map(u64::from);
+        a | b << 16 | c << 32
+    }
+}
+
+fn group_of(fingerprint: u64) -> usize {
+    (fingerprint >> LOW_BITS) as usize
+}
 
 #[derive(Debug, Default)]
 pub struct FingerprintSet {
-    /// Every fingerprint not in `recent`, ascending.
-    sorted: Vec<u64>,
-    /// `sorted[index[slot]..index[slot + 1]]` holds the fingerprints whose top `index_bits`
-    /// bits are `slot`; empty until the first merge.
-    index: Vec<usize>,
-    index_bits: u32,
+    /// Every fingerprint not in `recent`, ascending, without its group bits.
+    sorted: Vec<Low>,
+    /// `sorted[starts[g]..starts[g + 1]]` holds the fingerprints whose top bits are `g`; empty
+    /// until the first merge.
+    starts: Vec<usize>,
     recent: FxHashSet<u64>,
 }
 
 impl FingerprintSet {
-    /// True when `fingerprint` is in the sorted array.
-    fn contains_merged(&self, fingerprint: u64) -> bool {
-        if self.index.is_empty() {
-            return false;
-        }
-        let slot = (fingerprint >> (64 - self.index_bits)) as usize;
-        match (self.index.get(slot), self.index.get(slot + 1)) {
-            (Some(&from), Some(&to)) => self.sorted[from..to].contains(&fingerprint),
-            _ => false,
-        }
-    }
-
     /// Whether each of `fingerprints` was added before (merged or not). Reading only, so that
-    /// workers can ask it in parallel for their chunks before the batch's fingerprints are
-    /// added in order. The sorted array is far larger than the CPU's caches, so each lookup
-    /// would wait on memory twice (index, then array): the index slot of a fingerprint a few
-    /// places ahead, and the array range of a nearer one, are fetched while the current one
-    /// is compared.
+    /// workers can ask it in parallel for a batch before the batch's fingerprints are added in
+    /// order. The array is far larger than the CPU's caches, so each lookup would wait on
+    /// memory twice (group start, then the group): the group start of a fingerprint a few
+    /// places ahead, and the group of a nearer one, are fetched while the current one is
+    /// looked up.
     pub fn contains_all(&self, fingerprints: &[u64]) -> Vec<bool> {
-        const INDEX_AHEAD: usize = 16;
-        const ARRAY_AHEAD: usize = 8;
-        let slot = |fingerprint: u64| (fingerprint >> (64 - self.index_bits)) as usize;
-        let indexed = !self.index.is_empty();
+        const START_AHEAD: usize = 16;
+        const GROUP_AHEAD: usize = 8;
+        let merged = !self.starts.is_empty();
         let mut found = Vec::with_capacity(fingerprints.len());
         for (i, &fingerprint) in fingerprints.iter().enumerate() {
-            if indexed {
-                if let Some(&ahead) = fingerprints.get(i + INDEX_AHEAD) {
-                    prefetch(self.index.as_ptr().wrapping_add(slot(ahead)));
+            if merged {
+                if let Some(&ahead) = fingerprints.get(i + START_AHEAD) {
+                    prefetch(self.starts.as_ptr().wrapping_add(group_of(ahead)));
                 }
-                if let Some(&ahead) = fingerprints.get(i + ARRAY_AHEAD)
-                    && let Some(&from) = self.index.get(slot(ahead))
+                if let Some(&ahead) = fingerprints.get(i + GROUP_AHEAD)
+                    && let Some(&from) = self.starts.get(group_of(ahead))
                 {
                     prefetch(self.sorted.as_ptr().wrapping_add(from));
                 }
@@ -68,6 +75,17 @@ impl FingerprintSet {
             found.push(self.contains_merged(fingerprint) || self.recent.contains(&fingerprint));
         }
         found
+    }
+
+    /// True when `fingerprint` is in the sorted array.
+    fn contains_merged(&self, fingerprint: u64) -> bool {
+        let group = group_of(fingerprint);
+        match (self.starts.get(group), self.starts.get(group + 1)) {
+            (Some(&from), Some(&to)) => self.sorted[from..to]
+                .binary_search_by_key(&Low::of(fingerprint).value(), |low| low.value())
+                .is_ok(),
+            _ => false,
+        }
     }
 
     /// Adds a fingerprint that [`FingerprintSet::contains_all`] did not find; false when it
@@ -78,50 +96,48 @@ impl FingerprintSet {
 
     /// Merges the fingerprints added since the last merge once there are enough of them.
     pub fn merge_if_due(&mut self) {
-        if self.recent.len() >= SMALLEST_BATCH.max(self.sorted.len() / 8) {
+        if self.recent.len() >= SMALLEST_BATCH.max(self.sorted.len() / 16) {
             self.merge_recent();
         }
     }
 
     /// Sorts the gathered fingerprints into the array, merging from the back so that the
-    /// array is never held twice.
+    /// array is never held twice, then moves each group's start past the fingerprints added
+    /// before it.
     fn merge_recent(&mut self) {
         let mut fresh: Vec<u64> = self.recent.drain().collect();
         fresh.sort_unstable();
+        if self.starts.is_empty() {
+            self.starts = vec![0; GROUPS + 1];
+        }
         let old = self.sorted.len();
         self.sorted.reserve_exact(fresh.len());
-        self.sorted.resize(old + fresh.len(), 0);
+        self.sorted.resize(old + fresh.len(), Low::default());
         let (mut kept, mut added) = (old, fresh.len());
-        // Which side the next value comes from is a coin toss for random fingerprints, so it
-        // is chosen without a branch the CPU would mispredict half the time.
-        while kept > 0 && added > 0 {
-            let (old_value, new_value) = (self.sorted[kept - 1], fresh[added - 1]);
-            let take_old = old_value > new_value;
-            self.sorted[kept + added - 1] = if take_old { old_value } else { new_value };
-            kept -= usize::from(take_old);
-            added -= usize::from(!take_old);
-        }
-        self.sorted[..added].copy_from_slice(&fresh[..added]);
-        self.rebuild_index();
-    }
-
-    fn rebuild_index(&mut self) {
-        self.index_bits = (self.sorted.len() / PER_SLOT).max(2).ilog2();
-        let slots = 1usize << self.index_bits;
-        self.index.clear();
-        self.index.reserve_exact(slots + 1);
-        let mut at = 0;
-        for slot in 0..slots {
-            while self
-                .sorted
-                .get(at)
-                .is_some_and(|&f| ((f >> (64 - self.index_bits)) as usize) < slot)
-            {
-                at += 1;
+        // The group of `sorted[kept - 1]`, followed down as `kept` falls.
+        let mut group = GROUPS - 1;
+        while added > 0 {
+            let at = kept + added - 1;
+            let newest = fresh[added - 1];
+            let older = kept.checked_sub(1).map(|last| {
+                while self.starts[group] > last {
+                    group -= 1;
+                }
+                ((group as u64) << LOW_BITS) | self.sorted[last].value()
+            });
+            if older.is_some_and(|older| older > newest) {
+                self.sorted[at] = self.sorted[kept - 1];
+                kept -= 1;
+            } else {
+                self.sorted[at] = Low::of(newest);
+                added -= 1;
             }
-            self.index.push(at);
         }
-        self.index.push(self.sorted.len());
+        let mut fresh_before = 0;
+        for (group, start) in self.starts.iter_mut().enumerate() {
+            fresh_before += fresh[fresh_before..].partition_point(|&f| group_of(f) < group);
+            *start += fresh_before;
+        }
     }
 }
 
@@ -160,7 +176,16 @@ mod tests {
             assert!(insert_batch(&mut set, &doubled).iter().all(|new| !*new));
         }
         assert_eq!(set.sorted.len() + set.recent.len(), values.len());
-        assert!(set.sorted.windows(2).all(|pair| pair[0] < pair[1]));
+        let full: Vec<u64> = (0..GROUPS)
+            .flat_map(|group| {
+                let members = &set.sorted[set.starts[group]..set.starts[group + 1]];
+                members
+                    .iter()
+                    .map(move |low| ((group as u64) << LOW_BITS) | low.value())
+            })
+            .collect();
+        assert_eq!(full.len(), set.sorted.len());
+        assert!(full.windows(2).all(|pair| pair[0] < pair[1]));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod error;
 pub mod event;
 pub mod filter;
 pub mod input;
+pub mod memory;
 pub mod pipeline;
 pub mod prefetch;
 pub mod report;

@@ -17,6 +17,7 @@ use crate::filter::Filter;
 use crate::input::problem::Problem;
 use crate::input::source::{InputPath, Opened, Source, describe_io, expand, hex_digest};
 use crate::input::{Chunk, ChunkOutput, Detected, EventSink, Shape, detect};
+use crate::memory::release_freed;
 use crate::time::Timestamp;
 
 /// A fold over events that can be split across workers and merged back in input order.
@@ -108,6 +109,10 @@ pub struct Run<A> {
 
 /// Chunks read in parallel before their events are merged; bounds memory.
 const CHUNKS_PER_BATCH: usize = 8;
+/// Batches between two releases of freed memory ([`release_freed`]): often enough that what the
+/// workers free does not pile up, seldom enough that pages are not handed back and faulted in
+/// again for every batch.
+const BATCHES_PER_RELEASE: usize = 16;
 /// Bytes a stream reader hands over at a time.
 const BLOCK_SIZE: usize = 1 << 22;
 
@@ -126,6 +131,7 @@ where
         seen: FingerprintSet::default(),
         aggregate: make(),
         options,
+        batches: 0,
     };
     let mut files = Vec::new();
     for input in expand(paths) {
@@ -166,6 +172,7 @@ where
         seen: FingerprintSet::default(),
         aggregate: make(),
         options,
+        batches: 0,
     };
     let mut report = FileReport {
         name: name.to_string(),
@@ -191,6 +198,8 @@ struct State<'o, A> {
     seen: FingerprintSet,
     aggregate: A,
     options: &'o Options,
+    /// Batches merged, for releasing freed memory every [`BATCHES_PER_RELEASE`].
+    batches: usize,
 }
 
 /// Per-file bookkeeping while its chunks are merged.
@@ -711,6 +720,10 @@ where
         })
     {
         state.aggregate.merge(folded);
+    }
+    state.batches += 1;
+    if state.batches.is_multiple_of(BATCHES_PER_RELEASE) {
+        release_freed();
     }
     Ok(())
 }

@@ -44,6 +44,76 @@ impl DistinctSet {
     }
 }
 
+/// Values by text key, kept in a vector beside an index of the keys. A hash map keeps its
+/// values in its slots, up to half of them empty, so large values such as the counts of a
+/// source IP cost up to twice their size there, and a few bytes of index each here.
+#[derive(Debug)]
+pub struct Keyed<V> {
+    index: FxHashMap<Box<str>, usize>,
+    values: Vec<V>,
+}
+
+impl<V> Default for Keyed<V> {
+    fn default() -> Self {
+        Keyed {
+            index: FxHashMap::default(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<V: Default> Keyed<V> {
+    /// The value of `key`, a default one added when there is none yet.
+    pub fn entry(&mut self, key: &str) -> &mut V {
+        let at = match self.index.get(key) {
+            Some(&at) => at,
+            None => {
+                self.index.insert(key.into(), self.values.len());
+                self.values.push(V::default());
+                self.values.len() - 1
+            }
+        };
+        &mut self.values[at]
+    }
+}
+
+impl<V> Keyed<V> {
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.index.get(key).map(|&at| &self.values[at])
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.values.iter_mut()
+    }
+
+    /// Merges `later` into this key by key, with `combine` where both have a key.
+    pub fn merge(&mut self, later: Keyed<V>, combine: impl Fn(&mut V, V)) {
+        for (key, value) in later {
+            match self.index.get(&key) {
+                Some(&at) => combine(&mut self.values[at], value),
+                None => {
+                    self.index.insert(key, self.values.len());
+                    self.values.push(value);
+                }
+            }
+        }
+    }
+}
+
+impl<V> IntoIterator for Keyed<V> {
+    type Item = (Box<str>, V);
+    type IntoIter = std::iter::Zip<std::vec::IntoIter<Box<str>>, std::vec::IntoIter<V>>;
+
+    /// Keys and values in the order the keys were added.
+    fn into_iter(self) -> Self::IntoIter {
+        let mut keys: Vec<(usize, Box<str>)> =
+            self.index.into_iter().map(|(key, at)| (at, key)).collect();
+        keys.sort_unstable_by_key(|(at, _)| *at);
+        let keys: Vec<Box<str>> = keys.into_iter().map(|(_, key)| key).collect();
+        keys.into_iter().zip(self.values)
+    }
+}
+
 /// Merges `later` into `earlier` key by key with `combine`.
 pub fn merge_maps<K: Eq + Hash, V>(
     earlier: &mut FxHashMap<K, V>,
@@ -88,13 +158,27 @@ impl<T: PartialOrd> Earliest<T> {
         Q: ?Sized + PartialOrd + ToOwned<Owned = T>,
         T: Borrow<Q>,
     {
+        self.offer_with(at, value, Q::to_owned);
+    }
+
+    /// As [`Earliest::offer`], with `keep` making the value kept.
+    pub fn offer_with<Q>(&mut self, at: Timestamp, value: &Q, keep: impl FnOnce(&Q) -> T)
+    where
+        Q: ?Sized + PartialOrd,
+        T: Borrow<Q>,
+    {
         let earlier = match &self.0 {
             None => true,
             Some((held_at, held)) => (at, value) < (*held_at, held.borrow()),
         };
         if earlier {
-            self.0 = Some((at, value.to_owned()));
+            self.0 = Some((at, keep(value)));
         }
+    }
+
+    /// The same value as `change` gives it back (an equal one, shared), seen at the same time.
+    pub fn map(self, change: impl FnOnce(T) -> T) -> Earliest<T> {
+        Earliest(self.0.map(|(at, value)| (at, change(value))))
     }
 
     pub fn merge(&mut self, later: Earliest<T>) {

@@ -5,9 +5,7 @@
 //! IPs of every bucket, which for every key and minute of a large export costs far more memory
 //! than these charts need.
 
-use rustc_hash::FxHashMap;
-
-use crate::aggregate::merge_maps;
+use crate::aggregate::Keyed;
 use crate::classify::{is_denied, is_failure, user_key};
 use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
@@ -27,7 +25,35 @@ pub struct FailureSeries {
     key: SeriesKey,
     bucket_ms: i64,
     /// Failures and denials per key, per bucket start.
-    counts: FxHashMap<Box<str>, FxHashMap<Timestamp, u64>>,
+    counts: Keyed<Buckets>,
+}
+
+/// Counts per bucket start, ascending. A key fails in a few buckets, which a vector holds in a
+/// fraction of the room of a hash map.
+#[derive(Debug, Default)]
+struct Buckets(Vec<(Timestamp, u64)>);
+
+impl Buckets {
+    fn add(&mut self, start: Timestamp, count: u64) {
+        let at = match self.0.last() {
+            // Events come mostly in time order.
+            Some(&(last, _)) if last < start => self.0.len(),
+            _ => match self.0.binary_search_by_key(&start, |&(s, _)| s) {
+                Ok(at) => {
+                    self.0[at].1 += count;
+                    return;
+                }
+                Err(at) => at,
+            },
+        };
+        self.0.insert(at, (start, count));
+    }
+
+    fn merge(&mut self, later: Buckets) {
+        for (start, count) in later.0 {
+            self.add(start, count);
+        }
+    }
 }
 
 impl FailureSeries {
@@ -35,7 +61,7 @@ impl FailureSeries {
         FailureSeries {
             key,
             bucket_ms,
-            counts: FxHashMap::default(),
+            counts: Keyed::default(),
         }
     }
 
@@ -53,7 +79,8 @@ impl FailureSeries {
         keys.iter()
             .map(|key| {
                 let mut row = vec![0; buckets];
-                for (start, count) in self.counts.get(*key).into_iter().flatten() {
+                let buckets = self.counts.get(key).map_or(&[][..], |b| &b.0[..]);
+                for (start, count) in buckets {
                     let bucket = usize::try_from((start.floor(width).0 - first.0) / width).ok();
                     if let Some(slot) = bucket.and_then(|b| row.get_mut(b)) {
                         *slot += count;
@@ -77,18 +104,32 @@ impl Aggregate for FailureSeries {
             SeriesKey::User => user_key(event),
         };
         let Some(key) = key else { return };
-        let per_bucket = match self.counts.get_mut(key.as_ref()) {
-            Some(per_bucket) => per_bucket,
-            None => self.counts.entry(key.as_ref().into()).or_default(),
-        };
-        *per_bucket
-            .entry(event.published.floor(self.bucket_ms))
-            .or_default() += 1;
+        self.counts
+            .entry(&key)
+            .add(event.published.floor(self.bucket_ms), 1);
     }
 
     fn merge(&mut self, later: FailureSeries) {
-        merge_maps(&mut self.counts, later.counts, |earlier, later| {
-            merge_maps(earlier, later, |a, b| *a += b)
-        });
+        self.counts.merge(later.counts, Buckets::merge);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_stay_ascending_and_sum_repeats() {
+        let mut earlier = Buckets::default();
+        for start in [5, 7, 7, 3, 9, 5] {
+            earlier.add(Timestamp(start), 1);
+        }
+        let mut later = Buckets::default();
+        for start in [1, 9, 11] {
+            later.add(Timestamp(start), 2);
+        }
+        earlier.merge(later);
+        let counts: Vec<(i64, u64)> = earlier.0.iter().map(|&(t, c)| (t.0, c)).collect();
+        assert_eq!(counts, [(1, 2), (3, 1), (5, 2), (7, 2), (9, 3), (11, 2)]);
     }
 }

@@ -1,9 +1,11 @@
 //! The client IPs that failed, for the report's table of top source IPs: how often each failed
 //! and succeeded, how many users it tried, and where it is (ASN, organisation, country, proxy).
 
-use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
-use crate::aggregate::{DistinctSet, Earliest, merge_maps, min_max};
+use rustc_hash::FxHashSet;
+
+use crate::aggregate::{DistinctSet, Earliest, Keyed, min_max};
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
@@ -24,8 +26,8 @@ pub struct SourceCounts {
     /// address's earliest event that has each: addresses move between networks rarely, and the
     /// first sighting is the one an investigation cites.
     pub as_number: Earliest<u64>,
-    pub as_org: Earliest<String>,
-    pub country: Earliest<String>,
+    pub as_org: Earliest<Arc<str>>,
+    pub country: Earliest<Arc<str>>,
     /// Okta flagged at least one of its events as coming through a proxy.
     pub proxy: bool,
 }
@@ -45,10 +47,32 @@ impl SourceCounts {
     }
 }
 
+/// One copy of each organisation and country name: tens of thousands of addresses share a
+/// few thousand of them.
+#[derive(Debug, Default)]
+struct Names(FxHashSet<Arc<str>>);
+
+impl Names {
+    fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(name) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = name.into();
+        self.0.insert(shared.clone());
+        shared
+    }
+
+    /// `earliest` with its name replaced by this set's copy.
+    fn share(&mut self, earliest: &mut Earliest<Arc<str>>) {
+        *earliest = std::mem::take(earliest).map(|name| self.get(&name));
+    }
+}
+
 /// Counts per `client.ipAddress`; events without one are not counted.
 #[derive(Debug, Default)]
 pub struct Sources {
-    pub ips: FxHashMap<String, SourceCounts>,
+    pub ips: Keyed<SourceCounts>,
+    names: Names,
 }
 
 impl Sources {
@@ -67,7 +91,9 @@ impl Sources {
                 .then_with(|| a.0.cmp(&b.0))
         });
         rows.truncate(top);
-        rows
+        rows.into_iter()
+            .map(|(ip, counts)| (ip.into_string(), counts))
+            .collect()
     }
 }
 
@@ -81,10 +107,7 @@ impl Aggregate for Sources {
         let Some(ip) = event.client.ip_address.as_deref() else {
             return;
         };
-        let counts = match self.ips.get_mut(ip) {
-            Some(counts) => counts,
-            None => self.ips.entry(ip.to_string()).or_default(),
-        };
+        let counts = self.ips.entry(ip);
         let t = event.published;
         counts.events += 1;
         counts.successes += u64::from(is_success(event));
@@ -100,16 +123,24 @@ impl Aggregate for Sources {
         if let Some(number) = context.as_number {
             counts.as_number.offer(t, &number);
         }
+        let names = &mut self.names;
         if let Some(org) = context.as_org.as_deref() {
-            counts.as_org.offer(t, org);
+            counts.as_org.offer_with(t, org, |org| names.get(org));
         }
         if let Some(country) = event.client.country.as_deref() {
-            counts.country.offer(t, country);
+            counts
+                .country
+                .offer_with(t, country, |country| names.get(country));
         }
         counts.proxy |= context.is_proxy == Some(true);
     }
 
     fn merge(&mut self, later: Sources) {
-        merge_maps(&mut self.ips, later.ips, SourceCounts::merge);
+        let mut later_ips = later.ips;
+        for counts in later_ips.values_mut() {
+            self.names.share(&mut counts.as_org);
+            self.names.share(&mut counts.country);
+        }
+        self.ips.merge(later_ips, SourceCounts::merge);
     }
 }

@@ -2,9 +2,7 @@
 //! through basic auth or not, and from how many addresses. Whether an attack succeeded is the
 //! findings' business (`success-after-failures`), which know what a sign-in is.
 
-use rustc_hash::FxHashMap;
-
-use crate::aggregate::{DistinctSet, merge_maps, min_max};
+use crate::aggregate::{DistinctSet, Keyed, min_max};
 use crate::classify::{is_denied, is_failure, is_legacy, user_key};
 use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
@@ -34,7 +32,7 @@ impl TargetCounts {
 /// Failures (FAILURE and DENY) per user, by lower-cased `actor.alternateId`.
 #[derive(Debug, Default)]
 pub struct Targets {
-    pub users: FxHashMap<String, TargetCounts>,
+    pub users: Keyed<TargetCounts>,
 }
 
 impl Targets {
@@ -43,7 +41,9 @@ impl Targets {
         let mut rows: Vec<_> = self.users.into_iter().collect();
         rows.sort_by(|a, b| b.1.failures.cmp(&a.1.failures).then_with(|| a.0.cmp(&b.0)));
         rows.truncate(top);
-        rows
+        rows.into_iter()
+            .map(|(user, counts)| (user.into_string(), counts))
+            .collect()
     }
 }
 
@@ -57,10 +57,7 @@ impl Aggregate for Targets {
         let Some(user) = user_key(event) else {
             return;
         };
-        let counts = match self.users.get_mut(user.as_ref()) {
-            Some(counts) => counts,
-            None => self.users.entry(user.into_owned()).or_default(),
-        };
+        let counts = self.users.entry(&user);
         let t = event.published;
         counts.failures += 1;
         counts.legacy_failures += u64::from(is_legacy(event));
@@ -71,6 +68,6 @@ impl Aggregate for Targets {
     }
 
     fn merge(&mut self, later: Targets) {
-        merge_maps(&mut self.users, later.users, TargetCounts::merge);
+        self.users.merge(later.users, TargetCounts::merge);
     }
 }

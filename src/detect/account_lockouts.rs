@@ -83,7 +83,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let locks: Vec<&Record> = context
         .records
         .iter()
-        .filter(|r| r.kind == Kind::Lock && r.user.is_some())
+        .filter(|r| r.kind() == Kind::Lock && r.user.is_some())
         .collect();
     let by_user = group_by(locks.iter().copied(), |r| table.text(r.user));
     let per_user = keyed_episodes(&by_user, values.millis(USER_WINDOW), || Locks {

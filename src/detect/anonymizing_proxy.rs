@@ -34,7 +34,7 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
         .map(|(ip, sign_ins)| {
             let successes = sign_ins
                 .iter()
-                .filter(|r| r.outcome == Outcome::Success)
+                .filter(|r| r.outcome() == Outcome::Success)
                 .count();
             let failures = sign_ins.len() - successes;
             let finding = Finding::new(&DETECTION, Key::ip(ip), sign_ins.iter().copied(), table);

@@ -33,7 +33,7 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
     for record in context
         .records
         .iter()
-        .filter(|r| r.legacy && r.is_successful_sign_in())
+        .filter(|r| r.legacy() && r.is_successful_sign_in())
     {
         if let Some(user) = table.text(record.user) {
             by_user.entry(user).or_default().push(record);
@@ -78,10 +78,7 @@ mod tests {
 
     fn legacy(record: Record, user_agent: &str) -> Record {
         let record = with_source(record, |source| source.user_agent = text(user_agent));
-        Record {
-            legacy: true,
-            ..record
-        }
+        record.with_legacy(true)
     }
 
     #[test]

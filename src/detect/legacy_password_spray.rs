@@ -42,7 +42,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         context
             .records
             .iter()
-            .filter(|r| r.legacy && r.is_failed_sign_in()),
+            .filter(|r| r.legacy() && r.is_failed_sign_in()),
         values.millis(WINDOW),
         Band::any,
         values.count(USERS),
@@ -59,13 +59,13 @@ mod tests {
 
     fn spray(users: usize, every: i64) -> Vec<Record> {
         (0..users)
-            .map(|i| Record {
-                legacy: true,
-                ..fail(
+            .map(|i| {
+                fail(
                     at(i as i64 * every),
                     &format!("user{i}@example.com"),
                     "203.0.113.43",
                 )
+                .with_legacy(true)
             })
             .collect()
     }
@@ -86,7 +86,7 @@ mod tests {
         assert_eq!(run(&DETECTION, &spray(10, 401), &[]), []);
         let modern: Vec<Record> = spray(10, 60)
             .into_iter()
-            .map(|r| Record { legacy: false, ..r })
+            .map(|r| r.with_legacy(false))
             .collect();
         assert_eq!(run(&DETECTION, &modern, &[]), []);
     }

@@ -97,7 +97,7 @@ fn fastest_hop<'r>(
             let ((from, a), (to, b)) = (pair[0], pair[1]);
             let km = haversine_km(a, b);
             // Sign-ins logged in the same second are taken as one second apart.
-            let hours = ((to.published.0 - from.published.0).max(1000)) as f64 / 3_600_000.0;
+            let hours = ((to.published().0 - from.published().0).max(1000)) as f64 / 3_600_000.0;
             (from, to, km, km / hours)
         })
         .fold(None, |best, hop| match best {
@@ -145,7 +145,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 place(from),
                 place(to),
                 km,
-                span(from.published, to.published),
+                span(from.published(), to.published()),
                 speed
             ));
             if speed > max_speed {

@@ -51,7 +51,7 @@ pub const DETECTION: Detection = Detection {
 
 /// A push refused, failed or left unanswered.
 fn is_response(record: &Record) -> bool {
-    record.kind == Kind::PushDenied || record.kind == Kind::Mfa
+    record.kind() == Kind::PushDenied || record.kind() == Kind::Mfa
 }
 
 struct Count(usize, usize);
@@ -75,7 +75,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         context
             .records
             .iter()
-            .filter(|r| matches!(r.kind, Kind::PushSent | Kind::PushDenied | Kind::Mfa)),
+            .filter(|r| matches!(r.kind(), Kind::PushSent | Kind::PushDenied | Kind::Mfa)),
         |r| table.text(r.user),
     );
     let sign_ins = group_by(
@@ -88,23 +88,23 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         let mut pending: Option<&Record> = None;
         let mut unanswered: FxHashSet<Uuid> = FxHashSet::default();
         for &event in events {
-            if event.kind == Kind::PushSent {
+            if event.kind() == Kind::PushSent {
                 if let Some(push) = pending.replace(event) {
-                    unanswered.insert(push.uuid);
+                    unanswered.insert(push.uuid());
                     rejections.push(push);
                 }
             } else if is_response(event) {
                 pending = None;
-                if event.kind == Kind::PushDenied || event.outcome == Outcome::Failure {
+                if event.kind() == Kind::PushDenied || event.outcome() == Outcome::Failure {
                     rejections.push(event);
                 }
             }
         }
         if let Some(push) = pending {
-            unanswered.insert(push.uuid);
+            unanswered.insert(push.uuid());
             rejections.push(push);
         }
-        rejections.sort_by_key(|r| r.published);
+        rejections.sort_by_key(|r| r.published());
         let storms = episodes(&rejections, window, &mut Count(0, values.count(REJECTIONS)));
         for storm in storms {
             let storm = &rejections[storm];
@@ -115,44 +115,47 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             let from = events
                 .iter()
                 .rev()
-                .find(|r| r.kind == Kind::PushSent && r.published <= first.published)
-                .map_or(first.published, |r| r.published);
-            let until = Timestamp(last.published.0.saturating_add(window));
+                .find(|r| r.kind() == Kind::PushSent && r.published() <= first.published())
+                .map_or(first.published(), |r| r.published());
+            let until = Timestamp(last.published().0.saturating_add(window));
             let storm_ips: BTreeSet<&str> = events
                 .iter()
-                .filter(|r| r.kind == Kind::PushSent && r.published >= from)
-                .filter(|r| r.published <= last.published)
+                .filter(|r| r.kind() == Kind::PushSent && r.published() >= from)
+                .filter(|r| r.published() <= last.published())
                 .filter_map(|r| table.ip(r))
                 .collect();
             let accepted: Vec<&Record> = events
                 .iter()
-                .filter(|r| r.kind == Kind::Mfa)
+                .filter(|r| r.kind() == Kind::Mfa)
                 .chain(sign_ins.get(user).into_iter().flatten())
                 .copied()
-                .filter(|r| r.outcome == Outcome::Success)
-                .filter(|r| r.published > from && r.published <= until)
+                .filter(|r| r.outcome() == Outcome::Success)
+                .filter(|r| r.published() > from && r.published() <= until)
                 .filter(|r| {
                     storm_ips.is_empty() || table.ip(r).is_some_and(|ip| storm_ips.contains(ip))
                 })
                 .collect();
             let end = accepted
                 .iter()
-                .map(|r| r.published)
+                .map(|r| r.published())
                 .max()
-                .map_or(last.published, |t| t.max(last.published));
+                .map_or(last.published(), |t| t.max(last.published()));
             let mut evidence: Vec<&Record> = events
                 .iter()
                 .copied()
-                .filter(|r| r.published >= from && r.published <= end)
-                .filter(|r| r.kind != Kind::Mfa || r.outcome == Outcome::Failure)
+                .filter(|r| r.published() >= from && r.published() <= end)
+                .filter(|r| r.kind() != Kind::Mfa || r.outcome() == Outcome::Failure)
                 .chain(accepted.iter().copied())
                 .collect();
-            evidence.sort_by_key(|r| r.published);
-            evidence.dedup_by(|a, b| a.uuid == b.uuid);
-            let pushes = evidence.iter().filter(|r| r.kind == Kind::PushSent).count();
+            evidence.sort_by_key(|r| r.published());
+            evidence.dedup_by(|a, b| a.uuid() == b.uuid());
+            let pushes = evidence
+                .iter()
+                .filter(|r| r.kind() == Kind::PushSent)
+                .count();
             let ignored = storm
                 .iter()
-                .filter(|r| unanswered.contains(&r.uuid))
+                .filter(|r| unanswered.contains(&r.uuid()))
                 .count();
             let refused = storm.len() - ignored;
             let finding = Finding::new(&DETECTION, Key::user(user), evidence, table);

@@ -192,7 +192,7 @@ impl Finding {
         let mut seen: FxHashSet<Uuid> = FxHashSet::default();
         let mut uuids: Vec<String> = Vec::new();
         for record in evidence {
-            let t = record.published;
+            let t = record.published();
             window = Some(window.map_or((t, t), |(first, last)| (first.min(t), last.max(t))));
             let source = table.source_of(record);
             for (set, value) in [
@@ -206,8 +206,8 @@ impl Finding {
                     set.insert(value);
                 }
             }
-            if seen.insert(record.uuid) {
-                uuids.push(table.uuid(record.uuid));
+            if seen.insert(record.uuid()) {
+                uuids.push(table.uuid(record.uuid()));
             }
         }
         let sorted = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
@@ -376,34 +376,30 @@ pub mod testing {
 
     /// A record of `kind` and `outcome`, with a uuid made from its time and user.
     pub fn record(kind: Kind, outcome: Outcome, t: Timestamp, user: &str, ip: &str) -> Record {
-        Record {
-            published: t,
-            uuid: TABLE.with_borrow_mut(|table| table.uuid_of(&format!("{kind:?}-{}-{user}", t.0))),
-            kind,
-            outcome,
-            legacy: false,
-            user: text(user),
-            typed_secret: None,
-            source: source(Source {
-                ip: text(ip),
-                ..Source::default()
-            }),
-            threats: None,
-        }
+        let uuid =
+            TABLE.with_borrow_mut(|table| table.uuid_of(&format!("{kind:?}-{}-{user}", t.0)));
+        let source = source(Source {
+            ip: text(ip),
+            ..Source::default()
+        });
+        Record::new(t, uuid, kind, outcome, source).with_user(text(user))
     }
 
     fn source(source: Source) -> SourceId {
         TABLE.with_borrow_mut(|table| table.source_id(source))
     }
 
+    /// `record` with `detail` as its typed secret or threats.
+    pub fn with_detail(record: Record, detail: Option<TextId>) -> Record {
+        TABLE.with_borrow_mut(|table| table.with_detail(record, detail))
+    }
+
     /// `record` with its source changed by `change`.
-    pub fn with_source(record: Record, change: impl FnOnce(&mut Source)) -> Record {
+    pub fn with_source(mut record: Record, change: impl FnOnce(&mut Source)) -> Record {
         let mut changed = TABLE.with_borrow(|table| table.source_of(&record));
         change(&mut changed);
-        Record {
-            source: source(changed),
-            ..record
-        }
+        record.source = source(changed);
+        record
     }
 
     pub fn fail(t: Timestamp, user: &str, ip: &str) -> Record {
@@ -433,7 +429,7 @@ pub mod testing {
             }
         }
         let mut sorted = records.to_vec();
-        sorted.sort_by_key(|r| r.published);
+        sorted.sort_by_key(|r| r.published());
         let table = table();
         let context = Context {
             records: &sorted,

@@ -146,12 +146,12 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         context
             .records
             .iter()
-            .filter(|r| r.kind == Kind::SignIn && r.user.is_some()),
+            .filter(|r| r.kind() == Kind::SignIn && r.user.is_some()),
         |r| table.ip(r),
     );
     let mut by_secret: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
     for record in context.records.iter().filter(|r| r.is_failed_sign_in()) {
-        if let Some(secret) = table.text(record.typed_secret) {
+        if let Some(secret) = table.text(table.typed_secret(record)) {
             by_secret.entry(secret).or_default().push(record);
         }
     }
@@ -163,9 +163,11 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 .iter()
                 .filter_map(|failure| {
                     let later = sign_ins_from.get(table.ip(failure)?)?;
-                    let next = later[later.partition_point(|r| r.published <= failure.published)..]
+                    let next = later
+                        [later.partition_point(|r| r.published() <= failure.published())..]
                         .first()?;
-                    (next.published.0 - failure.published.0 <= within).then_some((*failure, *next))
+                    (next.published().0 - failure.published().0 <= within)
+                        .then_some((*failure, *next))
                 })
                 .collect();
             let shown = if context.show_secrets {
@@ -192,7 +194,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 Some((failure, next)) => format!(
                     "; likely owner {} (next sign-in from the same IP, {} later)",
                     owner_names.join(", "),
-                    span(failure.published, next.published)
+                    span(failure.published(), next.published())
                 ),
                 None => "; no sign-in from the same IP followed it".into(),
             };
@@ -215,7 +217,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::testing::{at, fail, run, success, table, text};
+    use crate::detect::testing::{at, fail, run, success, table, text, with_detail};
 
     #[test]
     fn passwords_are_recognised() {
@@ -272,11 +274,7 @@ mod tests {
     }
 
     fn typed(t: i64, secret: &str, ip: &str) -> Record {
-        Record {
-            typed_secret: text(secret),
-            user: None,
-            ..fail(at(t), "", ip)
-        }
+        with_detail(fail(at(t), "", ip).with_user(None), text(secret))
     }
 
     #[test]

@@ -5,72 +5,201 @@
 //! stream, and each as a few small fields: texts, places and sources are kept once in a table
 //! and referred to by id, because millions of records repeat a few thousand of them.
 
+use std::hash::BuildHasher;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::classify::{is_denied, is_failure, is_legacy, is_success, user_key};
 use crate::detect::password_in_username::looks_like_password;
 use crate::event::{Event, Parts, parse_uuid};
+use crate::memory::release_freed;
 use crate::pipeline::Aggregate;
 use crate::time::Timestamp;
 
 /// What a kept event is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Kind {
     /// A credential check: `user.session.start` or `user.authentication.*` other than
     /// `auth_via_mfa` (a second factor), `sso`, `slo` and `universal_logout*` (no credential is
     /// checked there).
-    SignIn,
+    SignIn = 0,
     /// `user.authentication.auth_via_mfa`: a second factor verified or refused.
-    Mfa,
+    Mfa = 1,
     /// `system.push.send_factor_verify_push`: an Okta Verify push was sent.
-    PushSent,
+    PushSent = 2,
     /// `user.mfa.okta_verify.deny_push`: the user refused a push.
-    PushDenied,
+    PushDenied = 3,
     /// `user.account.lock`.
-    Lock,
+    Lock = 4,
     /// `security.threat.detected`: Okta ThreatInsight flagged the request.
-    Threat,
+    Threat = 5,
 }
 
 /// `outcome.result`, as detections need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Outcome {
-    Success,
+    Success = 0,
     /// FAILURE or DENY.
-    Failure,
-    Other,
+    Failure = 1,
+    Other = 2,
 }
 
-/// One kept event, in 48 bytes: its texts and its source are ids into the [`Table`] of its
-/// [`Hunt`].
-#[derive(Debug, Clone, PartialEq)]
+/// One kept event, in 32 bytes: its texts and its source are ids into the [`Table`] of its
+/// [`Hunt`], and its kind, outcome and flags share one word with its time. Millions are kept,
+/// so each byte here is megabytes of a large export. The rare typed secret or threats are in
+/// the table ([`Table::typed_secret`], [`Table::threats`]).
+#[derive(Clone, Copy, PartialEq)]
 pub struct Record {
-    pub published: Timestamp,
-    pub uuid: Uuid,
-    pub kind: Kind,
-    pub outcome: Outcome,
-    /// Legacy (basic) authentication, see [`crate::classify::is_legacy`].
-    pub legacy: bool,
+    /// `published` shifted left by [`FLAG_BITS`], the flags in the bits below: a time that
+    /// [`Timestamp::parse`] accepts (years 0000 to 9999) takes under 50 bits.
+    time_and_flags: i64,
+    /// A canonical uuid's 16 bytes, or (flag [`UUID_IS_TEXT`]) a text id in the first four.
+    uuid: [u8; 16],
     /// `actor.alternateId` in lower case; `None` for `unknown` and for a password typed as the
     /// username, so that a secret never reaches another finding's list of users.
     pub user: Option<TextId>,
-    /// The `actor.alternateId` of a failed sign-in, as typed, when it looks like a password.
-    pub typed_secret: Option<TextId>,
     pub source: SourceId,
-    /// ThreatInsight's `threatDetections` (or else `outcome.reason`) of a `Threat` record.
-    pub threats: Option<TextId>,
 }
 
+const FLAG_BITS: u32 = 8;
+const KIND_MASK: i64 = 0b111;
+const OUTCOME_SHIFT: u32 = 3;
+const OUTCOME_MASK: i64 = 0b11 << OUTCOME_SHIFT;
+const LEGACY: i64 = 1 << 5;
+const UUID_IS_TEXT: i64 = 1 << 6;
+/// The table holds a typed secret or threats for the record.
+const HAS_DETAIL: i64 = 1 << 7;
+
 impl Record {
+    /// A record without user or legacy flag; the `with_` methods add them.
+    pub fn new(
+        published: Timestamp,
+        uuid: Uuid,
+        kind: Kind,
+        outcome: Outcome,
+        source: SourceId,
+    ) -> Record {
+        let flags = kind as i64 | (outcome as i64) << OUTCOME_SHIFT;
+        let mut record = Record {
+            time_and_flags: published.0.wrapping_shl(FLAG_BITS) | flags,
+            uuid: [0; 16],
+            user: None,
+            source,
+        };
+        record.set_uuid(uuid);
+        record
+    }
+
+    /// Legacy (basic) authentication, see [`crate::classify::is_legacy`].
+    pub fn with_legacy(mut self, legacy: bool) -> Record {
+        let flags = self.flags() & !LEGACY;
+        self.set_flags(if legacy { flags | LEGACY } else { flags });
+        self
+    }
+
+    pub fn with_user(mut self, user: Option<TextId>) -> Record {
+        self.user = user;
+        self
+    }
+
+    pub fn published(&self) -> Timestamp {
+        Timestamp(self.time_and_flags >> FLAG_BITS)
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self.flags() & KIND_MASK {
+            0 => Kind::SignIn,
+            1 => Kind::Mfa,
+            2 => Kind::PushSent,
+            3 => Kind::PushDenied,
+            4 => Kind::Lock,
+            _ => Kind::Threat,
+        }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        match (self.flags() & OUTCOME_MASK) >> OUTCOME_SHIFT {
+            0 => Outcome::Success,
+            1 => Outcome::Failure,
+            _ => Outcome::Other,
+        }
+    }
+
+    pub fn legacy(&self) -> bool {
+        self.flags() & LEGACY != 0
+    }
+
+    pub fn uuid(&self) -> Uuid {
+        let bytes = self.uuid;
+        if self.flags() & UUID_IS_TEXT == 0 {
+            return Uuid::Lower(bytes);
+        }
+        let id = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        NonZeroU32::new(id).map_or(Uuid::Lower(bytes), |id| Uuid::Other(TextId(id)))
+    }
+
     pub fn is_failed_sign_in(&self) -> bool {
-        self.kind == Kind::SignIn && self.outcome == Outcome::Failure
+        self.kind() == Kind::SignIn && self.outcome() == Outcome::Failure
     }
 
     pub fn is_successful_sign_in(&self) -> bool {
-        self.kind == Kind::SignIn && self.outcome == Outcome::Success
+        self.kind() == Kind::SignIn && self.outcome() == Outcome::Success
+    }
+
+    fn flags(&self) -> i64 {
+        self.time_and_flags & ((1 << FLAG_BITS) - 1)
+    }
+
+    fn set_flags(&mut self, flags: i64) {
+        self.time_and_flags = (self.time_and_flags & !((1 << FLAG_BITS) - 1)) | flags;
+    }
+
+    fn has_detail(&self) -> bool {
+        self.flags() & HAS_DETAIL != 0
+    }
+
+    fn set_has_detail(&mut self, has: bool) {
+        let flags = self.flags() & !HAS_DETAIL;
+        self.set_flags(if has { flags | HAS_DETAIL } else { flags });
+    }
+
+    /// What the table files the record's detail under: de-duplication leaves no two records
+    /// with the same uuid and time.
+    fn detail_key(&self) -> (Uuid, Timestamp) {
+        (self.uuid(), self.published())
+    }
+
+    fn set_uuid(&mut self, uuid: Uuid) {
+        let flags = self.flags() & !UUID_IS_TEXT;
+        match uuid {
+            Uuid::Lower(bytes) => {
+                self.uuid = bytes;
+                self.set_flags(flags);
+            }
+            Uuid::Other(id) => {
+                self.uuid = [0; 16];
+                self.uuid[..4].copy_from_slice(&id.0.get().to_le_bytes());
+                self.set_flags(flags | UUID_IS_TEXT);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("published", &self.published())
+            .field("uuid", &self.uuid())
+            .field("kind", &self.kind())
+            .field("outcome", &self.outcome())
+            .field("legacy", &self.legacy())
+            .field("user", &self.user)
+            .field("source", &self.source)
+            .field("has_detail", &self.has_detail())
+            .finish()
     }
 }
 
@@ -136,13 +265,75 @@ pub enum Uuid {
 /// use.
 #[derive(Debug, Default, Clone)]
 pub struct Table {
-    texts: Vec<Arc<str>>,
-    text_ids: FxHashMap<Arc<str>, TextId>,
+    texts: Texts,
     places: Vec<(f64, f64)>,
     /// By the bits of latitude and longitude, so that only identical numbers share an id.
     place_ids: FxHashMap<(u64, u64), PlaceId>,
     sources: Vec<Source>,
     source_ids: FxHashMap<Source, SourceId>,
+    /// The typed secret of a failed sign-in or the threats of a Threat record, by the record's
+    /// [`Record::detail_key`]: few records have one, so they are kept here rather than in a
+    /// slot that every record would pay for.
+    details: FxHashMap<(Uuid, Timestamp), TextId>,
+}
+
+/// The texts of a [`Table`], one after another in one string: a text costs its bytes and an
+/// offset, where a shared string of its own cost three times that.
+#[derive(Debug, Default, Clone)]
+struct Texts {
+    bytes: String,
+    /// Where each text ends in `bytes`.
+    ends: Vec<usize>,
+    /// The id of each text by a hash of it, while texts are added.
+    by_hash: FxHashMap<u64, TextId>,
+    /// The texts whose hash an earlier, different text had already.
+    collided: FxHashMap<Box<str>, TextId>,
+}
+
+impl Texts {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, index: usize) -> Option<&str> {
+        text_at(&self.bytes, &self.ends, index)
+    }
+
+    fn id(&mut self, text: &str) -> TextId {
+        let hash = FxBuildHasher.hash_one(text);
+        let held = self.by_hash.get(&hash).copied();
+        if let Some(id) = held
+            && self.get(index_of(id.0)) == Some(text)
+        {
+            return id;
+        }
+        if held.is_some()
+            && let Some(&id) = self.collided.get(text)
+        {
+            return id;
+        }
+        let id = TextId(id_at(self.ends.len()));
+        self.bytes.push_str(text);
+        self.ends.push(self.bytes.len());
+        if held.is_some() {
+            self.collided.insert(text.into(), id);
+        } else {
+            self.by_hash.insert(hash, id);
+        }
+        id
+    }
+
+    fn stop_adding(&mut self) {
+        self.by_hash = FxHashMap::default();
+        self.collided = FxHashMap::default();
+    }
+}
+
+fn text_at<'t>(bytes: &'t str, ends: &[usize], index: usize) -> Option<&'t str> {
+    let start = index
+        .checked_sub(1)
+        .map_or(Some(0), |before| ends.get(before).copied())?;
+    bytes.get(start..*ends.get(index)?)
 }
 
 /// The id of the `index`th entry of a table: ids count from 1, so that `None` costs nothing.
@@ -159,14 +350,7 @@ fn index_of(id: NonZeroU32) -> usize {
 
 impl Table {
     pub fn text_id(&mut self, text: &str) -> TextId {
-        if let Some(&id) = self.text_ids.get(text) {
-            return id;
-        }
-        let id = TextId(id_at(self.texts.len()));
-        let shared: Arc<str> = text.into();
-        self.texts.push(shared.clone());
-        self.text_ids.insert(shared, id);
-        id
+        self.texts.id(text)
     }
 
     pub fn place_id(&mut self, place: (f64, f64)) -> PlaceId {
@@ -199,7 +383,6 @@ impl Table {
 
     pub fn text(&self, id: Option<TextId>) -> Option<&str> {
         id.and_then(|id| self.texts.get(index_of(id.0)))
-            .map(|t| &**t)
     }
 
     pub fn place(&self, id: Option<PlaceId>) -> Option<(f64, f64)> {
@@ -213,6 +396,40 @@ impl Table {
             .unwrap_or_default()
     }
 
+    /// `record` with `detail` as its typed secret (a failed sign-in) or threats (a Threat
+    /// record).
+    pub fn with_detail(&mut self, mut record: Record, detail: Option<TextId>) -> Record {
+        match detail {
+            Some(detail) => {
+                self.details.insert(record.detail_key(), detail);
+            }
+            None if record.has_detail() => {
+                self.details.remove(&record.detail_key());
+            }
+            None => {}
+        }
+        record.set_has_detail(detail.is_some());
+        record
+    }
+
+    fn detail(&self, record: &Record) -> Option<TextId> {
+        if !record.has_detail() {
+            return None;
+        }
+        self.details.get(&record.detail_key()).copied()
+    }
+
+    /// The `actor.alternateId` of a failed sign-in, as typed, when it looks like a password.
+    pub fn typed_secret(&self, record: &Record) -> Option<TextId> {
+        self.detail(record).filter(|_| record.is_failed_sign_in())
+    }
+
+    /// ThreatInsight's `threatDetections` (or else `outcome.reason`) of a `Threat` record.
+    pub fn threats(&self, record: &Record) -> Option<TextId> {
+        self.detail(record)
+            .filter(|_| record.kind() == Kind::Threat)
+    }
+
     /// The client IP of `record`.
     pub fn ip(&self, record: &Record) -> Option<&str> {
         self.text(self.source_of(record).ip)
@@ -220,7 +437,7 @@ impl Table {
 
     /// Frees what only adding entries needs, once the records are complete.
     fn stop_adding(&mut self) {
-        self.text_ids = FxHashMap::default();
+        self.texts.stop_adding();
         self.place_ids = FxHashMap::default();
         self.source_ids = FxHashMap::default();
     }
@@ -247,7 +464,9 @@ impl Table {
     /// Adds the entries of `later` that this table lacks, in `later`'s order, and rewrites
     /// `records` (which refer to `later`) to refer to this table.
     fn absorb(&mut self, later: Table, records: &mut [Record]) {
-        let texts: Vec<TextId> = later.texts.iter().map(|t| self.text_id(t)).collect();
+        let texts: Vec<TextId> = (0..later.texts.len())
+            .map(|index| self.text_id(later.texts.get(index).unwrap_or_default()))
+            .collect();
         let places: Vec<PlaceId> = later.places.iter().map(|&p| self.place_id(p)).collect();
         let text = |id: Option<TextId>| id.map(|id| texts[index_of(id.0)]);
         let sources: Vec<SourceId> = later
@@ -266,12 +485,17 @@ impl Table {
             .collect();
         for record in records {
             record.user = text(record.user);
-            record.typed_secret = text(record.typed_secret);
-            record.threats = text(record.threats);
             record.source = sources[index_of(record.source.0)];
-            if let Uuid::Other(id) = &mut record.uuid {
-                *id = texts[index_of(id.0)];
+            if let Uuid::Other(id) = record.uuid() {
+                record.set_uuid(Uuid::Other(texts[index_of(id.0)]));
             }
+        }
+        for ((uuid, at), detail) in later.details {
+            let uuid = match uuid {
+                Uuid::Other(id) => Uuid::Other(texts[index_of(id.0)]),
+                lower => lower,
+            };
+            self.details.insert((uuid, at), texts[index_of(detail.0)]);
         }
     }
 }
@@ -346,17 +570,15 @@ impl Aggregate for Hunt {
             asn: asn.map(|t| table.text_id(&t)),
             proxy: context.is_proxy == Some(true),
         };
-        self.records.push(Record {
-            published: event.published,
-            uuid: table.uuid_of(&event.uuid),
-            kind,
-            outcome,
-            legacy: is_legacy(event),
-            user: user_key(event).map(|u| table.text_id(&u)),
-            typed_secret,
-            source: table.source_id(source),
-            threats: threats.map(|t| table.text_id(t)),
-        });
+        let uuid = table.uuid_of(&event.uuid);
+        let user = user_key(event).map(|u| table.text_id(&u));
+        let source = table.source_id(source);
+        let threats = threats.map(|t| table.text_id(t));
+        let record = Record::new(event.published, uuid, kind, outcome, source)
+            .with_legacy(is_legacy(event))
+            .with_user(user);
+        let record = table.with_detail(record, typed_secret.or(threats));
+        self.records.push(record);
     }
 
     fn merge(&mut self, later: Hunt) {
@@ -374,28 +596,122 @@ impl Hunt {
     /// typed secret, never as a user.
     pub fn into_records(self) -> Records {
         let mut records = self.records;
-        records.sort_by_key(|r| r.published);
+        sort_by_time(&mut records);
         let signed_in: FxHashSet<TextId> = records
             .iter()
             .filter(|r| r.is_successful_sign_in())
             .filter_map(|r| r.user)
             .collect();
-        for record in records.iter_mut().filter(|r| r.typed_secret.is_some()) {
+        let mut table = self.table;
+        for record in &mut records {
+            if table.typed_secret(record).is_none() {
+                continue;
+            }
             if record.user.is_some_and(|u| signed_in.contains(&u)) {
-                record.typed_secret = None;
+                *record = table.with_detail(*record, None);
             } else {
                 record.user = None;
             }
         }
-        let mut table = self.table;
         table.stop_adding();
+        // What reading needed and the detections do not (the table's look-ups, the
+        // de-duplication set, a report's other aggregates) is freed by now.
+        release_freed();
         Records { records, table }
+    }
+}
+
+/// Sorts `records` by time, input order among equal times. A stable sort of the records
+/// themselves would borrow half of them again as scratch; sorting a key and index per record
+/// instead, mostly packed in 8 bytes, then moving each record once, needs a sixth of that.
+fn sort_by_time(records: &mut [Record]) {
+    if records.is_sorted_by_key(Record::published) {
+        return;
+    }
+    let times = || records.iter().map(|r| r.published().0);
+    let (Some(first), Some(last)) = (times().min(), times().max()) else {
+        return;
+    };
+    let since_first = |r: &Record| r.published().0.abs_diff(first);
+    let index_bits = usize::BITS - records.len().leading_zeros();
+    if last.abs_diff(first).leading_zeros() >= index_bits {
+        let mut keys: Vec<u64> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (since_first(r) << index_bits) | i as u64)
+            .collect();
+        keys.sort_unstable();
+        let index_mask = (1u64 << index_bits) - 1;
+        permute(records, |at| (keys[at] & index_mask) as usize);
+    } else {
+        // Times spread over more than the 64 bits can hold next to an index (forged dates).
+        let mut keys: Vec<(u64, usize)> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (since_first(r), i))
+            .collect();
+        keys.sort_unstable();
+        permute(records, |at| keys[at].1);
+    }
+}
+
+/// Moves the record at `source(at)` to `at`, for every `at` at once, following each cycle of
+/// the permutation so that every record moves once and no second array is needed.
+fn permute(records: &mut [Record], source: impl Fn(usize) -> usize) {
+    let mut placed = vec![false; records.len()];
+    for start in 0..records.len() {
+        if placed[start] {
+            continue;
+        }
+        let held = records[start];
+        let mut at = start;
+        loop {
+            placed[at] = true;
+            let from = source(at);
+            if from == start {
+                records[at] = held;
+                break;
+            }
+            records[at] = records[from];
+            at = from;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first and last instants a record can hold: those [`Timestamp::parse`] accepts.
+    const FIRST: i64 = -62_167_219_200_000;
+    const LAST: i64 = 253_402_300_799_999;
+
+    /// Records at `times`, told apart by their uuids, which count up in input order.
+    fn timed(times: &[i64]) -> Vec<Record> {
+        let mut table = Table::default();
+        let source = table.source_id(Source::default());
+        times
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| {
+                let uuid = Uuid::Lower((i as u128).to_be_bytes());
+                Record::new(Timestamp(t), uuid, Kind::SignIn, Outcome::Success, source)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sorting_keeps_input_order_among_equal_times() {
+        let times: Vec<i64> = (0..1000).map(|i| (i * 7919) % 13).collect();
+        let far = [LAST, 5, FIRST, 5, 0, FIRST, LAST, -1];
+        for times in [&times[..], &far, &[], &[3], &[2, 1, 2, 1]] {
+            let mut records = timed(times);
+            let mut expected = records.clone();
+            expected.sort_by_key(Record::published);
+            sort_by_time(&mut records);
+            assert_eq!(records, expected, "{times:?}");
+        }
+    }
 
     #[test]
     fn sign_ins_are_credential_checks() {
@@ -446,29 +762,87 @@ mod tests {
     }
 
     #[test]
+    fn texts_that_share_a_hash_keep_their_own_ids() {
+        let mut texts = Texts::default();
+        let first = texts.id("first");
+        // As if "second" hashed like "first".
+        texts
+            .by_hash
+            .insert(FxBuildHasher.hash_one("second"), first);
+        let second = texts.id("second");
+        assert_ne!(first, second);
+        assert_eq!(texts.id("second"), second);
+        texts.by_hash.insert(FxBuildHasher.hash_one("first"), first);
+        assert_eq!(texts.id("first"), first);
+        let third = texts.id("");
+        assert_eq!(
+            [first, second, third].map(|id| texts.get(index_of(id.0))),
+            [Some("first"), Some("second"), Some("")]
+        );
+        assert_eq!(texts.get(3), None);
+    }
+
+    #[test]
     fn records_stay_small() {
-        assert!(std::mem::size_of::<Record>() <= 48);
+        assert!(std::mem::size_of::<Record>() <= 32);
+    }
+
+    #[test]
+    fn records_give_back_what_they_were_made_of() {
+        let mut table = Table::default();
+        let source = table.source_id(Source::default());
+        let kinds = [
+            Kind::SignIn,
+            Kind::Mfa,
+            Kind::PushSent,
+            Kind::PushDenied,
+            Kind::Lock,
+            Kind::Threat,
+        ];
+        let uuids = [
+            table.uuid_of("F1D0B993-CC19-11ED-A688-DB22C99EF6C4"),
+            Uuid::Lower([0xff; 16]),
+        ];
+        for published in [FIRST, -1, 0, 1_714_521_600_123, LAST] {
+            for kind in kinds {
+                for outcome in [Outcome::Success, Outcome::Failure, Outcome::Other] {
+                    for (legacy, uuid) in [(true, uuids[0]), (false, uuids[1])] {
+                        let detail = Some(table.text_id("detail"));
+                        let record = Record::new(Timestamp(published), uuid, kind, outcome, source)
+                            .with_legacy(legacy)
+                            .with_user(detail);
+                        let record = table.with_detail(record, detail);
+                        assert_eq!(record.published(), Timestamp(published));
+                        assert_eq!(record.uuid(), uuid);
+                        assert_eq!((record.kind(), record.outcome()), (kind, outcome));
+                        assert_eq!(record.legacy(), legacy);
+                        assert_eq!(record.user, detail);
+                        assert_eq!(record.source, source);
+                        let failed = kind == Kind::SignIn && outcome == Outcome::Failure;
+                        assert_eq!(table.typed_secret(&record), detail.filter(|_| failed));
+                        let threat = kind == Kind::Threat;
+                        assert_eq!(table.threats(&record), detail.filter(|_| threat));
+                        let record = table.with_detail(record, None);
+                        assert_eq!(table.typed_secret(&record), None);
+                        assert_eq!(table.threats(&record), None);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
     fn merging_refers_later_records_to_the_earlier_table() {
-        let record = |table: &mut Table, user: &str, ip: &str, place: (f64, f64)| Record {
-            published: Timestamp(0),
-            uuid: table.uuid_of(&format!("{user}-{ip}")),
-            kind: Kind::SignIn,
-            outcome: Outcome::Success,
-            legacy: false,
-            user: Some(table.text_id(user)),
-            typed_secret: None,
-            source: {
-                let source = Source {
-                    ip: Some(table.text_id(ip)),
-                    location: Some(table.place_id(place)),
-                    ..Source::default()
-                };
-                table.source_id(source)
-            },
-            threats: None,
+        let record = |table: &mut Table, user: &str, ip: &str, place: (f64, f64)| {
+            let uuid = table.uuid_of(&format!("{user}-{ip}"));
+            let source = Source {
+                ip: Some(table.text_id(ip)),
+                location: Some(table.place_id(place)),
+                ..Source::default()
+            };
+            let source = table.source_id(source);
+            Record::new(Timestamp(0), uuid, Kind::SignIn, Outcome::Success, source)
+                .with_user(Some(table.text_id(user)))
         };
         let mut earlier = Hunt::default();
         let first = record(&mut earlier.table, "ann", "192.0.2.1", (1.0, 2.0));
@@ -485,7 +859,7 @@ mod tests {
         let Records { records, table } = earlier.into_records();
         let read = |r: &Record| {
             (
-                table.uuid(r.uuid),
+                table.uuid(r.uuid()),
                 table.text(r.user),
                 table.ip(r),
                 table.place(table.source_of(r).location),

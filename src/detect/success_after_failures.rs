@@ -115,15 +115,17 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     // The failures in `list` (time-sorted) within [from, to).
     let between = |list: Option<&Vec<&Record>>, from: i64, to: i64| -> usize {
         list.map_or(0, |list| {
-            list.partition_point(|r| r.published.0 < to)
-                - list.partition_point(|r| r.published.0 < from)
+            list.partition_point(|r| r.published().0 < to)
+                - list.partition_point(|r| r.published().0 < from)
         })
     };
 
     let mut first_success: FxHashMap<(&str, &str), Timestamp> = FxHashMap::default();
     for success in context.records.iter().filter(|r| r.is_successful_sign_in()) {
         if let (Some(user), Some(ip)) = (table.text(success.user), table.ip(success)) {
-            first_success.entry((user, ip)).or_insert(success.published);
+            first_success
+                .entry((user, ip))
+                .or_insert(success.published());
         }
     }
 
@@ -132,7 +134,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         let Some(user) = table.text(success.user) else {
             continue;
         };
-        let t = success.published;
+        let t = success.published();
         let since = t.0.saturating_sub(window);
         let mut reasons = BTreeSet::new();
         if let Some(ip) = table.ip(success).filter(|ip| failing.contains(ip)) {
@@ -163,8 +165,8 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         let user_failures = failures_for.get(user);
         let n = between(user_failures, since, t.0);
         let first_failure = user_failures
-            .and_then(|list| list.get(list.partition_point(|r| r.published.0 < since)))
-            .map_or(t, |r| r.published);
+            .and_then(|list| list.get(list.partition_point(|r| r.published().0 < since)))
+            .map_or(t, |r| r.published());
         if attacks_on
             .get(user)
             .is_some_and(|list| list.iter().any(|a| a.covers(t) && !returning(a.from)))
@@ -187,7 +189,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             match episodes.last_mut() {
                 Some(last)
                     if last.last().is_some_and(|(previous, _)| {
-                        hit.0.published.0 - previous.published.0 <= window
+                        hit.0.published().0 - previous.published().0 <= window
                     }) =>
                 {
                     last.push(hit)
@@ -199,13 +201,16 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             let (Some((first, _)), Some((last, _))) = (episode.first(), episode.last()) else {
                 continue;
             };
-            let (from, to) = (first.published.0.saturating_sub(window), last.published.0);
+            let (from, to) = (
+                first.published().0.saturating_sub(window),
+                last.published().0,
+            );
             let own_failures: Vec<&Record> = failures_for
                 .get(user)
                 .into_iter()
                 .flatten()
                 .copied()
-                .filter(|r| r.published.0 >= from && r.published.0 <= to)
+                .filter(|r| r.published().0 >= from && r.published().0 <= to)
                 .collect();
             let successes: Vec<&Record> = episode.iter().map(|(r, _)| *r).collect();
             let success_ips: BTreeSet<&str> =
@@ -214,11 +219,11 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 .iter()
                 .map(|ip| between(failures_from.get(ip), from, to))
                 .sum();
-            let legacy = successes.iter().filter(|r| r.legacy).count();
+            let legacy = successes.iter().filter(|r| r.legacy()).count();
             let reasons: BTreeSet<&String> = episode.iter().flat_map(|(_, why)| why).collect();
             let mut evidence: Vec<&Record> =
                 own_failures.iter().chain(&successes).copied().collect();
-            evidence.sort_by_key(|r| r.published);
+            evidence.sort_by_key(|r| r.published());
             let details = format!(
                 "{}{}: {}",
                 plural(successes.len(), "successful sign-in"),
@@ -271,20 +276,14 @@ mod tests {
     /// A basic-auth spray: 12 users, one attempt each, a minute apart.
     fn spray() -> Vec<Record> {
         (0..12)
-            .map(|i| Record {
-                legacy: true,
-                ..fail(at(i * 60), &format!("user{i}@example.com"), SPRAYER)
-            })
+            .map(|i| fail(at(i * 60), &format!("user{i}@example.com"), SPRAYER).with_legacy(true))
             .collect()
     }
 
     #[test]
     fn a_success_from_the_spraying_ip_is_the_compromise() {
         let mut records = spray();
-        records.push(Record {
-            legacy: true,
-            ..success(at(800), "user3@example.com", SPRAYER)
-        });
+        records.push(success(at(800), "user3@example.com", SPRAYER).with_legacy(true));
         let earlier = attacks(&records);
         assert_eq!(earlier.len(), 1);
         let findings = run_after(&DETECTION, &records, &[], &earlier);

@@ -66,12 +66,12 @@ fn severity_of(level: &str) -> Option<Severity> {
 
 fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
-    let threats = context.records.iter().filter(|r| r.kind == Kind::Threat);
+    let threats = context.records.iter().filter(|r| r.kind() == Kind::Threat);
     group_by(threats, |r| Some(table.ip(r).unwrap_or("unknown")))
         .into_iter()
         .map(|(ip, events)| {
             let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
-            for text in events.iter().filter_map(|r| table.text(r.threats)) {
+            for text in events.iter().filter_map(|r| table.text(table.threats(r))) {
                 for (name, level) in parse_threats(text) {
                     let known = names.entry(name).or_default();
                     let rank = |l: &Option<String>| l.as_deref().and_then(severity_of);
@@ -118,10 +118,8 @@ mod tests {
     use crate::detect::testing::{self, at, record, run};
 
     fn threat(s: i64, ip: &str, text: Option<&str>) -> Record {
-        Record {
-            threats: text.and_then(testing::text),
-            ..record(Kind::Threat, Outcome::Failure, at(s), "", ip)
-        }
+        let threat = record(Kind::Threat, Outcome::Failure, at(s), "", ip);
+        testing::with_detail(threat, text.and_then(testing::text))
     }
 
     #[test]

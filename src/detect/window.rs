@@ -88,7 +88,12 @@ fn slide<T: Tally>(
     let mut left = 0;
     for (right, record) in records.iter().enumerate() {
         tally.add(record);
-        while record.published.0.saturating_sub(records[left].published.0) > width {
+        while record
+            .published()
+            .0
+            .saturating_sub(records[left].published().0)
+            > width
+        {
             tally.remove(records[left]);
             left += 1;
         }

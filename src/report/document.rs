@@ -170,6 +170,9 @@ pub struct TargetRow {
 impl Document {
     /// The report of a run: `top` rows in the IP and user tables, findings by the detections
     /// with `settings`. Typed passwords stay masked: a report is handed on.
+    ///
+    /// The tables, charts and timeline are taken from their aggregates first, and those
+    /// dropped, so that their memory serves the detections.
     pub fn new(
         case: Case,
         files: Vec<FileReport>,
@@ -177,7 +180,82 @@ impl Document {
         top: usize,
         settings: &Settings,
     ) -> Document {
-        let findings = hunt(&case.hunt.into_records(), settings, false);
+        let Case {
+            summary,
+            timeline,
+            ip_series,
+            user_series,
+            agents,
+            sources,
+            targets,
+            hunt: records,
+        } = case;
+        let bucket = summary
+            .range
+            .map(|(first, last)| (bucket_for(first, last), (first, last)));
+        let top_ips = sources.top(top);
+        let top_users = targets.top(top);
+        let (timeline, ip_series, user_series) = match bucket {
+            Some(((width, name), span)) => {
+                let series =
+                    |series: FailureSeries, keys: Vec<&str>| series.series(&keys, width, span);
+                (
+                    TimelineSection {
+                        bucket: name,
+                        bucket_seconds: width / 1000,
+                        rows: timeline.regroup(width).rows_spanning(span),
+                    },
+                    series(ip_series, top_ips.iter().map(|r| r.0.as_str()).collect()),
+                    series(
+                        user_series,
+                        top_users.iter().map(|r| r.0.as_str()).collect(),
+                    ),
+                )
+            }
+            None => (
+                TimelineSection {
+                    bucket: BUCKETS[0].1.to_string(),
+                    bucket_seconds: FINEST_BUCKET_MS / 1000,
+                    rows: Vec::new(),
+                },
+                Vec::new(),
+                Vec::new(),
+            ),
+        };
+        let top_ips: Vec<SourceRow> = top_ips
+            .into_iter()
+            .zip(ip_series)
+            .map(|((ip, counts), failures_per_bucket)| SourceRow {
+                ip,
+                failures: counts.failures,
+                legacy_failures: counts.legacy_failures,
+                successes: counts.successes,
+                events: counts.events,
+                users: counts.users.len(),
+                asn: counts.as_number.value().copied(),
+                as_org: counts.as_org.value().map(|name| name.to_string()),
+                country: counts.country.value().map(|name| name.to_string()),
+                proxy: counts.proxy,
+                first: counts.range.map(|r| r.0),
+                last: counts.range.map(|r| r.1),
+                failures_per_bucket,
+            })
+            .collect();
+        let top_users: Vec<TargetRow> = top_users
+            .into_iter()
+            .zip(user_series)
+            .map(|((user, counts), failures_per_bucket)| TargetRow {
+                user,
+                failures: counts.failures,
+                legacy_failures: counts.legacy_failures,
+                ips: counts.ips.len(),
+                first_failure: counts.failure_range.map(|r| r.0),
+                last_failure: counts.failure_range.map(|r| r.1),
+                failures_per_bucket,
+            })
+            .collect();
+        let basic_auth_agents = agents.rows();
+        let findings = hunt(&records.into_records(), settings, false);
         let mut compromised: Vec<String> = findings
             .iter()
             .filter(|f| f.detection == COMPROMISE)
@@ -185,7 +263,6 @@ impl Document {
             .collect();
         compromised.sort();
         compromised.dedup();
-        let summary = case.summary;
         let outcome = |name: &str| summary.outcomes.get(name).copied().unwrap_or(0);
         let headline = Headline {
             events: summary.events,
@@ -203,80 +280,13 @@ impl Document {
             successes_after_attacks: compromised,
             findings_by_severity: BySeverity::of(&findings),
         };
-        let bucket = summary
-            .range
-            .map(|(first, last)| (bucket_for(first, last), (first, last)));
-        let top_ips = case.sources.top(top);
-        let top_users = case.targets.top(top);
-        let (timeline, ip_series, user_series) = match bucket {
-            Some(((width, name), span)) => {
-                let series =
-                    |series: &FailureSeries, keys: Vec<&str>| series.series(&keys, width, span);
-                (
-                    TimelineSection {
-                        bucket: name,
-                        bucket_seconds: width / 1000,
-                        rows: case.timeline.regroup(width).rows_spanning(span),
-                    },
-                    series(
-                        &case.ip_series,
-                        top_ips.iter().map(|r| r.0.as_str()).collect(),
-                    ),
-                    series(
-                        &case.user_series,
-                        top_users.iter().map(|r| r.0.as_str()).collect(),
-                    ),
-                )
-            }
-            None => (
-                TimelineSection {
-                    bucket: BUCKETS[0].1.to_string(),
-                    bucket_seconds: FINEST_BUCKET_MS / 1000,
-                    rows: Vec::new(),
-                },
-                Vec::new(),
-                Vec::new(),
-            ),
-        };
-        let top_ips = top_ips
-            .into_iter()
-            .zip(ip_series)
-            .map(|((ip, counts), failures_per_bucket)| SourceRow {
-                ip,
-                failures: counts.failures,
-                legacy_failures: counts.legacy_failures,
-                successes: counts.successes,
-                events: counts.events,
-                users: counts.users.len(),
-                asn: counts.as_number.value().copied(),
-                as_org: counts.as_org.value().cloned(),
-                country: counts.country.value().cloned(),
-                proxy: counts.proxy,
-                first: counts.range.map(|r| r.0),
-                last: counts.range.map(|r| r.1),
-                failures_per_bucket,
-            })
-            .collect();
-        let top_users = top_users
-            .into_iter()
-            .zip(user_series)
-            .map(|((user, counts), failures_per_bucket)| TargetRow {
-                user,
-                failures: counts.failures,
-                legacy_failures: counts.legacy_failures,
-                ips: counts.ips.len(),
-                first_failure: counts.failure_range.map(|r| r.0),
-                last_failure: counts.failure_range.map(|r| r.1),
-                failures_per_bucket,
-            })
-            .collect();
         Document {
             case: header,
             coverage: Coverage::of(&files),
             inputs: files,
             headline,
             timeline,
-            basic_auth_agents: case.agents.rows(),
+            basic_auth_agents,
             findings,
             top_ips,
             top_users,
