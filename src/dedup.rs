@@ -7,7 +7,8 @@
 //! holds a sixteenth as many as the rest, they are sorted and merged into one sorted array, in
 //! place from its end. The array is grouped by the top 16 bits of each fingerprint, with the
 //! start of each group kept aside, so it holds only the low 48 bits: about 6 bytes per
-//! fingerprint with no doubling, and a lookup is a binary search within one group.
+//! fingerprint with no doubling, and a lookup starts where the value would stand in its group
+//! if the group were evenly spread, which random fingerprints nearly are.
 
 use rustc_hash::FxHashSet;
 
@@ -39,6 +40,37 @@ fn group_of(fingerprint: u64) -> usize {
     (fingerprint >> LOW_BITS) as usize
 }
 
+/// Where `fingerprint` stands in `lows`, one group of the sorted array: the first place whose
+/// value is not below its low bits. Fingerprints are uniformly spread, so the search starts
+/// from a guess of that place ([`guess`]) and steps to it, a few places on average, within the
+/// cache line the guess fetched.
+fn lower_bound(lows: &[Low], fingerprint: u64) -> usize {
+    if lows.is_empty() {
+        return 0;
+    }
+    let target = Low::of(fingerprint).value();
+    let mut at = guess(lows.len(), fingerprint);
+    if lows[at].value() < target {
+        at += 1;
+        while at < lows.len() && lows[at].value() < target {
+            at += 1;
+        }
+    } else {
+        while at > 0 && lows[at - 1].value() >= target {
+            at -= 1;
+        }
+    }
+    at
+}
+
+/// Where in a group of `len` fingerprints `fingerprint` would stand if the group's values were
+/// spread evenly: its low bits' fraction of their range, times `len` (below `len` when it is
+/// not 0).
+fn guess(len: usize, fingerprint: u64) -> usize {
+    let fraction = (fingerprint << GROUP_BITS) >> 32;
+    ((fraction * len as u64) >> 32) as usize
+}
+
 #[derive(Debug, Default)]
 pub struct FingerprintSet {
     /// Every fingerprint not in `recent`, ascending, without its group bits.
@@ -67,9 +99,10 @@ impl FingerprintSet {
                     prefetch(self.starts.as_ptr().wrapping_add(group_of(ahead)));
                 }
                 if let Some(&ahead) = fingerprints.get(i + GROUP_AHEAD)
-                    && let Some(&from) = self.starts.get(group_of(ahead))
+                    && let Some(group) = self.group(ahead)
                 {
-                    prefetch(self.sorted.as_ptr().wrapping_add(from));
+                    let at = group.start + guess(group.len(), ahead);
+                    prefetch(self.sorted.as_ptr().wrapping_add(at));
                 }
             }
             found.push(self.contains_merged(fingerprint) || self.recent.contains(&fingerprint));
@@ -77,15 +110,23 @@ impl FingerprintSet {
         found
     }
 
+    /// Where the group of `fingerprint` lies in the sorted array.
+    fn group(&self, fingerprint: u64) -> Option<std::ops::Range<usize>> {
+        let group = group_of(fingerprint);
+        match self.starts.get(group..group + 2) {
+            Some(&[from, to]) => Some(from..to),
+            _ => None,
+        }
+    }
+
     /// True when `fingerprint` is in the sorted array.
     fn contains_merged(&self, fingerprint: u64) -> bool {
-        let group = group_of(fingerprint);
-        match (self.starts.get(group), self.starts.get(group + 1)) {
-            (Some(&from), Some(&to)) => self.sorted[from..to]
-                .binary_search_by_key(&Low::of(fingerprint).value(), |low| low.value())
-                .is_ok(),
-            _ => false,
-        }
+        let Some(group) = self.group(fingerprint) else {
+            return false;
+        };
+        let lows = &self.sorted[group];
+        lows.get(lower_bound(lows, fingerprint))
+            .is_some_and(|low| *low == Low::of(fingerprint))
     }
 
     /// Adds a fingerprint that [`FingerprintSet::contains_all`] did not find; false when it
@@ -113,29 +154,23 @@ impl FingerprintSet {
         let old = self.sorted.len();
         self.sorted.reserve_exact(fresh.len());
         self.sorted.resize(old + fresh.len(), Low::default());
-        let (mut kept, mut added) = (old, fresh.len());
-        // The group of `sorted[kept - 1]`, followed down as `kept` falls.
-        let mut group = GROUPS - 1;
-        while added > 0 {
-            let at = kept + added - 1;
-            let newest = fresh[added - 1];
-            let older = kept.checked_sub(1).map(|last| {
-                while self.starts[group] > last {
-                    group -= 1;
-                }
-                ((group as u64) << LOW_BITS) | self.sorted[last].value()
-            });
-            if older.is_some_and(|older| older > newest) {
-                self.sorted[at] = self.sorted[kept - 1];
-                kept -= 1;
-            } else {
-                self.sorted[at] = Low::of(newest);
-                added -= 1;
-            }
+        // From the largest new fingerprint down: the old ones above it move up in one copy,
+        // and it goes just below them. `sorted[..kept]` are the old ones not moved yet.
+        let mut kept = old;
+        for (added, &newest) in fresh.iter().enumerate().rev() {
+            let group = group_of(newest);
+            let from = self.starts[group].min(kept);
+            let until = self.starts[group + 1].min(kept);
+            let above = from + lower_bound(&self.sorted[from..until], newest);
+            self.sorted.copy_within(above..kept, above + added + 1);
+            self.sorted[above + added] = Low::of(newest);
+            kept = above;
         }
         let mut fresh_before = 0;
         for (group, start) in self.starts.iter_mut().enumerate() {
-            fresh_before += fresh[fresh_before..].partition_point(|&f| group_of(f) < group);
+            while fresh.get(fresh_before).is_some_and(|&f| group_of(f) < group) {
+                fresh_before += 1;
+            }
             *start += fresh_before;
         }
     }
