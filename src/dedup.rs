@@ -168,7 +168,10 @@ impl FingerprintSet {
         }
         let mut fresh_before = 0;
         for (group, start) in self.starts.iter_mut().enumerate() {
-            while fresh.get(fresh_before).is_some_and(|&f| group_of(f) < group) {
+            while fresh
+                .get(fresh_before)
+                .is_some_and(|&f| group_of(f) < group)
+            {
                 fresh_before += 1;
             }
             *start += fresh_before;
