@@ -97,7 +97,8 @@ pub enum OutcomeResult<'a> {
 
 impl<'a> OutcomeResult<'a> {
     pub fn parse(text: Cow<'a, str>) -> OutcomeResult<'a> {
-        const KNOWN: [(&str, OutcomeResult<'static>); 7] = [
+        // A static, iterated by reference: a const array would be copied in on every call.
+        static KNOWN: [(&str, OutcomeResult<'static>); 7] = [
             ("SUCCESS", OutcomeResult::Success),
             ("FAILURE", OutcomeResult::Failure),
             ("SKIPPED", OutcomeResult::Skipped),
@@ -107,9 +108,9 @@ impl<'a> OutcomeResult<'a> {
             ("UNKNOWN", OutcomeResult::Unknown),
         ];
         KNOWN
-            .into_iter()
+            .iter()
             .find(|(name, _)| text.eq_ignore_ascii_case(name))
-            .map_or(OutcomeResult::Other(text), |(_, result)| result)
+            .map_or(OutcomeResult::Other(text), |(_, result)| result.clone())
     }
 
     pub fn to_owned_result(&self) -> OutcomeResult<'static> {
