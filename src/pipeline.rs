@@ -495,6 +495,12 @@ fn count_lines(data: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', data).count() as u64
 }
 
+/// The parts of an event read for `A` and the filter: the first read of a chunk and its
+/// refold must read the same, so that they see the same events.
+fn parts_read<A: Aggregate>(options: &Options) -> Parts {
+    A::PARTS.with(options.filter.as_ref().map_or(Parts::CORE, |f| f.parts()))
+}
+
 /// What became of an event a worker read, for the pass in input order that counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fate {
@@ -595,7 +601,7 @@ where
     F: Fn() -> A + Sync,
 {
     let size = options.chunk_size.max(1);
-    let parts = A::PARTS.with(options.filter.as_ref().map_or(Parts::CORE, |f| f.parts()));
+    let parts = parts_read::<A>(options);
     let mut chunks: Vec<Chunk> = (start..until)
         .step_by(size)
         .map(|from| Chunk {
@@ -653,7 +659,7 @@ where
         ..
     } = batch;
     let options = state.options;
-    let parts = A::PARTS.with(options.filter.as_ref().map_or(Parts::CORE, |f| f.parts()));
+    let parts = parts_read::<A>(options);
     let seen = &state.seen;
     let earlier: Vec<Vec<bool>> = outputs
         .par_iter_mut()

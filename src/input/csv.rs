@@ -191,8 +191,11 @@ impl CsvLayout {
         let header = std::str::from_utf8(line).map_err(|_| "binary data".to_string())?;
         // A line holds at most one field more than it has bytes.
         let mut names = vec![FieldSpan::default(); line.len() + 1];
-        let count = split_record(line, &mut Delimiters::new(line), 0, &mut names, &[])
-            .map_or(0, |(_, count)| count);
+        // A name that opens a quote the line does not close is left out, the names before it
+        // kept.
+        let count = match split_record(line, &mut Delimiters::new(line), 0, &mut names, &[]) {
+            Ok((_, count)) | Err(count) => count,
+        };
         let folded: Vec<String> = names[..count]
             .iter()
             .map(|f| fold_name(&String::from_utf8_lossy(f.bytes(line))))
@@ -412,15 +415,15 @@ fn delimiter_masks(block: &[u8; 64]) -> (u64, u64, u64) {
 /// Splits the record starting at `pos`. The span of field `i` goes to `fields[i]` when there
 /// is such a slot and `skip` wants it: `skip[i]`, where present, is how many fields from `i`
 /// on are not wanted (0 when field `i` is), so that a run of them is stepped over at once.
-/// Returns where the next record starts and how many fields the record has, or `None` when
-/// the data ends inside a quoted field.
+/// Returns where the next record starts and how many fields the record has, or, when the data
+/// ends inside a quoted field, `Err` with how many fields came before that one.
 fn split_record(
     data: &[u8],
     delimiters: &mut Delimiters<'_>,
     mut pos: usize,
     fields: &mut [FieldSpan],
     skip: &[u32],
-) -> Option<(usize, usize)> {
+) -> Result<(usize, usize), usize> {
     let mut column = 0;
     loop {
         let run = skip.get(column).copied().unwrap_or(0);
@@ -433,8 +436,8 @@ fn split_record(
                     pos = end + 1;
                     continue;
                 }
-                Some(_) => return Some((end + 1, column)),
-                None => return Some((end, column)),
+                Some(_) => return Ok((end + 1, column)),
+                None => return Ok((end, column)),
             }
         }
         let slot = if run == 0 {
@@ -448,7 +451,7 @@ fn split_record(
             let mut scan = start;
             let mut escaped = false;
             let end = loop {
-                let quote = scan + memchr(b'"', &data[scan..])?;
+                let quote = scan + memchr(b'"', &data[scan..]).ok_or(column - 1)?;
                 if data.get(quote + 1) == Some(&b'"') {
                     escaped = true;
                     scan = quote + 2;
@@ -489,8 +492,8 @@ fn split_record(
         }
         match data.get(pos) {
             Some(b',') => pos += 1,
-            Some(_) => return Some((pos + 1, column)),
-            None => return Some((pos, column)),
+            Some(_) => return Ok((pos + 1, column)),
+            None => return Ok((pos, column)),
         }
     }
 }
@@ -537,8 +540,7 @@ pub fn read_records<S: EventSink>(
             pos = next;
             continue;
         }
-        let Some((next, count)) = split_record(data, &mut delimiters, pos, &mut fields, &skip)
-        else {
+        let Ok((next, count)) = split_record(data, &mut delimiters, pos, &mut fields, &skip) else {
             if chunk.at_eof {
                 out.problems.push(Problem::new(
                     ProblemKind::Truncated,
@@ -795,6 +797,14 @@ mod tests {
             }
             assert_eq!(pos, bytes.len(), "in {data:?}");
         }
+    }
+
+    /// A header line whose last name opens a quote it never closes (the line was cut at a
+    /// newline inside it) keeps the names before it, as it did before the splitter took masks.
+    #[test]
+    fn a_header_ending_inside_a_quote_keeps_the_names_before_it() {
+        let layout = CsvLayout::from_header(b"uuid,published,eventType,\"oops").unwrap();
+        assert_eq!(layout.column_count(), 3);
     }
 
     #[test]
