@@ -258,3 +258,29 @@ fn repeats_within_a_batch_are_folded_once() {
         }
     }
 }
+
+/// Past the point where de-duplication merges its fingerprints into the sorted array (65,536),
+/// with batches read while the previous one is counted: every repeat of an earlier batch is
+/// found there, and each event is folded once, in input order, at any chunk size.
+#[test]
+fn repeats_of_merged_fingerprints_are_found_across_pipelined_batches() {
+    let line = |i: u32| {
+        format!(
+            r#"{{"uuid":"00000000-0000-4000-8000-{i:012x}","published":"2024-05-01T00:00:00Z","eventType":"x"}}"#
+        )
+    };
+    let order: Vec<u32> = (0..80_000).chain(0..20_000).chain(70_000..80_000).collect();
+    let data: String = order.iter().map(|&i| line(i) + "\n").collect();
+    let expected: Vec<String> = (0..80_000)
+        .map(|i| format!("00000000-0000-4000-8000-{i:012x}"))
+        .collect();
+    for chunk_size in [64 << 10, 1 << 20] {
+        let (uuids, report) = read(data.as_bytes(), chunk_size, CollectCore::default);
+        assert_eq!(report.events, 80_000, "chunk size {chunk_size}");
+        assert_eq!(report.duplicates, 30_000, "chunk size {chunk_size}");
+        assert!(
+            uuids.0 == expected,
+            "chunk size {chunk_size}: events differ"
+        );
+    }
+}
