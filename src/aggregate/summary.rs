@@ -8,6 +8,15 @@ use crate::event::{Event, Parts};
 use crate::pipeline::Aggregate;
 use crate::time::Timestamp;
 
+/// The legacy (basic-auth) events of a summary, as `summary` and `report` print them.
+#[derive(Debug, serde::Serialize)]
+pub struct Legacy {
+    pub events: u64,
+    pub successes: u64,
+    /// FAILURE and DENY.
+    pub failures: u64,
+}
+
 #[derive(Debug, Default)]
 pub struct Summary {
     pub events: u64,
@@ -20,6 +29,16 @@ pub struct Summary {
     pub users: DistinctSet,
     pub ips: DistinctSet,
     pub range: Option<(Timestamp, Timestamp)>,
+}
+
+impl Summary {
+    pub fn legacy(&self) -> Legacy {
+        Legacy {
+            events: self.legacy_events,
+            successes: self.legacy_successes,
+            failures: self.legacy_failures,
+        }
+    }
 }
 
 impl Aggregate for Summary {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
-use crate::aggregate::summary::Summary;
+use crate::aggregate::summary::{Legacy, Summary};
 use crate::classify::LEGACY_DEFINITION;
 use crate::cli::Common;
 use crate::commands::{Global, exit_code, read, time_text};
@@ -58,13 +58,6 @@ struct EventTypeRow {
     events: u64,
 }
 
-#[derive(Serialize)]
-struct Legacy {
-    events: u64,
-    successes: u64,
-    failures: u64,
-}
-
 /// The name of events without `outcome.result` in the outcome counts.
 const NO_OUTCOME: &str = "(none)";
 
@@ -73,6 +66,7 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
     let mut output = Output::open(args.common.output.as_ref(), &args.common.paths)?;
     let run = read(&args.common, global, true, Summary::default)?;
     let summary = run.aggregate;
+    let legacy = summary.legacy();
     let mut event_types: Vec<EventTypeRow> = summary
         .event_types
         .into_iter()
@@ -101,11 +95,7 @@ pub fn run(args: &SummaryArgs, global: Global) -> Result<ExitCode, Error> {
         last: summary.range.map(|r| r.1),
         outcomes,
         top_event_types: event_types,
-        legacy: Legacy {
-            events: summary.legacy_events,
-            successes: summary.legacy_successes,
-            failures: summary.legacy_failures,
-        },
+        legacy,
         users: summary.users.len(),
         ips: summary.ips.len(),
     };

@@ -8,6 +8,7 @@ use crate::aggregate::agents::AgentRow;
 use crate::aggregate::case::{Case, FINEST_BUCKET_MS};
 use crate::aggregate::coverage::Coverage;
 use crate::aggregate::series::FailureSeries;
+use crate::aggregate::summary::Legacy;
 use crate::aggregate::timeline::TimelineRow;
 use crate::detect::params::Settings;
 use crate::detect::{Finding, Severity, hunt};
@@ -114,14 +115,6 @@ impl BySeverity {
 
 /// The detection whose findings are the likely compromises the headline counts.
 pub const COMPROMISE: &str = "success-after-failures";
-
-#[derive(Debug, Serialize)]
-pub struct Legacy {
-    pub events: u64,
-    pub successes: u64,
-    /// FAILURE and DENY.
-    pub failures: u64,
-}
 
 #[derive(Debug, Serialize)]
 pub struct TimelineSection {
@@ -270,11 +263,7 @@ impl Document {
             last: summary.range.map(|r| r.1),
             failures: outcome("FAILURE"),
             denied: outcome("DENY"),
-            legacy: Legacy {
-                events: summary.legacy_events,
-                successes: summary.legacy_successes,
-                failures: summary.legacy_failures,
-            },
+            legacy: summary.legacy(),
             users: summary.users.len(),
             ips: summary.ips.len(),
             successes_after_attacks: compromised,
