@@ -661,6 +661,7 @@ where
     let options = state.options;
     let parts = parts_read::<A>(options);
     let seen = &state.seen;
+    // Mutable only because aggregates need be `Send`, not `Sync`; nothing is changed here.
     let earlier: Vec<Vec<bool>> = outputs
         .par_iter_mut()
         .map(|output| seen.contains_all(&output.sink.fingerprints))
