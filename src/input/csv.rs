@@ -327,12 +327,13 @@ impl<'d> Delimiters<'d> {
             (quoted_starts & quoted_starts.wrapping_neg()) - 1
         };
         let mut ends = ahead & before_line_end & before_quoted;
-        let skipped = count.min(ends.count_ones());
-        if skipped == 0 {
+        if ends == 0 {
             return None;
         }
-        for _ in 1..skipped {
+        let mut skipped = 1;
+        while skipped < count && ends & (ends - 1) != 0 {
             ends &= ends - 1;
+            skipped += 1;
         }
         Some((self.block + ends.trailing_zeros() as usize, skipped))
     }
@@ -532,6 +533,8 @@ pub fn read_records<S: EventSink>(
     };
     out.start = pos;
     let mut ahead = ReadAhead::default();
+    let mut event = Event::new(Cow::Borrowed(""), Timestamp(0), Cow::Borrowed(""));
+    let mut targets: [Target<'_>; MAX_TARGETS] = Default::default();
     while pos < chunk.until {
         ahead.reached(data, pos);
         let start = pos;
@@ -564,7 +567,7 @@ pub fn read_records<S: EventSink>(
             ));
             continue;
         }
-        let record = match std::str::from_utf8(&data[start..next]) {
+        let record = match valid_utf8(&data[start..next]) {
             Ok(record) => record,
             Err(error) => {
                 out.problems.push(Problem::new(
@@ -575,12 +578,19 @@ pub fn read_records<S: EventSink>(
                 continue;
             }
         };
-        match record_to_event(record, start, &fields, &wanted) {
-            Ok(event) => out.sink.event(&event),
+        match fill_event(record, start, &fields, &wanted, &mut event, &mut targets) {
+            Ok(()) => out.sink.event(&event),
             Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
         }
     }
     out.end = pos;
+}
+
+/// `bytes` as text when they are valid UTF-8. A record is checked whole, so the check runs over
+/// every byte read: the SIMD validator is two to three times as fast on ASCII as the standard
+/// library's, which is consulted only for where invalid input goes wrong.
+fn valid_utf8(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes))
 }
 
 /// Where the next line starts when the line at `pos` is blank or repeats the header.
@@ -616,25 +626,26 @@ fn field_text(record: &str, base: usize, span: FieldSpan) -> Option<Cow<'_, str>
     })
 }
 
-fn record_to_event<'a>(
+/// Fills `event` from the wanted fields of a record (`record` starts at offset `base` of the
+/// data). One event serves a whole chunk: every wanted column is written, value or none, for
+/// each record, and the others are never touched, so nothing of the record before can remain;
+/// building and moving a fresh event of some 800 bytes per record was an eighth of the time.
+fn fill_event<'a>(
     record: &'a str,
     base: usize,
     fields: &[FieldSpan],
     wanted: &[(usize, Column)],
-) -> Result<Event<'a>, (ProblemKind, String)> {
+    event: &mut Event<'a>,
+    targets: &mut [Target<'a>; MAX_TARGETS],
+) -> Result<(), (ProblemKind, String)> {
     let mut uuid = None;
     let mut published = None;
     let mut event_type = None;
-    let mut event = Event::new(Cow::Borrowed(""), Timestamp(0), Cow::Borrowed(""));
-    let mut targets: [Target<'a>; MAX_TARGETS] = Default::default();
+    let mut listed = false;
     for (index, column) in wanted {
-        let Some(value) = fields
+        let value = fields
             .get(*index)
-            .and_then(|span| field_text(record, base, *span))
-        else {
-            continue;
-        };
-        let value = Some(value);
+            .and_then(|span| field_text(record, base, *span));
         match column {
             Column::Uuid => uuid = value,
             Column::Published => published = value,
@@ -673,6 +684,7 @@ fn record_to_event<'a>(
             Column::ExternalSessionId => event.external_session_id = value,
             Column::TransactionId => event.transaction_id = value,
             Column::TargetList => {
+                listed = true;
                 event.targets = value.as_deref().map(targets_from_json).unwrap_or_default()
             }
             Column::Target(index, field) => {
@@ -686,15 +698,19 @@ fn record_to_event<'a>(
             }
         }
     }
+    if !listed {
+        event.targets.clear();
+    }
     if event.targets.is_empty() {
-        event.targets = targets.into_iter().filter(|t| !t.is_empty()).collect();
+        let filled = targets.iter().filter(|t| !t.is_empty()).cloned();
+        event.targets.extend(filled);
     }
     event.uuid = uuid.ok_or((ProblemKind::MissingField("uuid"), String::new()))?;
     let published = published.ok_or((ProblemKind::MissingField("published"), String::new()))?;
     event.published = Timestamp::parse(&published)
         .ok_or_else(|| (ProblemKind::BadTime, format!("{published:?}")))?;
     event.event_type = event_type.ok_or((ProblemKind::MissingField("eventType"), String::new()))?;
-    Ok(event)
+    Ok(())
 }
 
 #[cfg(test)]
