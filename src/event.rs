@@ -97,6 +97,12 @@ pub enum OutcomeResult<'a> {
 
 impl<'a> OutcomeResult<'a> {
     pub fn parse(text: Cow<'a, str>) -> OutcomeResult<'a> {
+        // Okta writes them in upper case: matched exactly first, as this runs for every event.
+        match text.as_ref() {
+            "SUCCESS" => return OutcomeResult::Success,
+            "FAILURE" => return OutcomeResult::Failure,
+            _ => {}
+        }
         // A static, iterated by reference: a const array would be copied in on every call.
         static KNOWN: [(&str, OutcomeResult<'static>); 7] = [
             ("SUCCESS", OutcomeResult::Success),
