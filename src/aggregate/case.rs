@@ -60,6 +60,9 @@ impl Aggregate for Case {
         .with(Sources::PARTS)
         .with(Targets::PARTS)
         .with(Hunt::PARTS);
+    /// A case holds every tally of the report per chunk: 16 at a time took 25 MB more than 8
+    /// on a 4 GB CSV export, for no gain in time.
+    const CHUNKS_PER_BATCH: usize = 8;
 
     fn add(&mut self, event: &Event<'_>) {
         self.summary.add(event);
