@@ -44,15 +44,27 @@ pub struct Cursor<'a> {
     data: &'a [u8],
     pub pos: usize,
     depth: u32,
+    /// Where the 64 bytes `specials` and `high` describe begin.
+    block: usize,
+    /// The quotes, backslashes and control characters of the block, a bit each: one block
+    /// serves the several keys and short values it holds.
+    specials: u64,
+    /// The block's bytes with the high bit set (not ASCII).
+    high: u64,
 }
 
 impl<'a> Cursor<'a> {
     pub fn new(data: &'a [u8], pos: usize) -> Cursor<'a> {
-        Cursor {
+        let mut cursor = Cursor {
             data,
             pos,
             depth: 0,
-        }
+            block: pos,
+            specials: 0,
+            high: 0,
+        };
+        cursor.load_block(pos);
+        cursor
     }
 
     fn error(&self, message: &'static str) -> JsonError {
@@ -82,29 +94,18 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// The bytes of the string at the cursor (without quotes), and what they hold. Scans eight
-    /// bytes at a time for the quote, backslash or control character that needs attention.
+    /// The bytes of the string at the cursor (without quotes), and what they hold. The bytes
+    /// that need attention are found from the masks of 64-byte blocks ([`Cursor::next_special`]).
     fn raw_string(&mut self) -> Result<(&'a [u8], StringKind)> {
         let start = self.pos + 1;
         let mut at = start;
         let mut kind = StringKind::Ascii;
         loop {
-            while let Some(word) = self.data.get(at..at + 8) {
-                let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-                let special = special_bytes(word);
-                if special != 0 {
-                    let first = special.trailing_zeros() as usize / 8;
-                    if word & HIGH_BITS & ((1u64 << (first * 8)) - 1) != 0 {
-                        kind = kind.max(StringKind::Unicode);
-                    }
-                    at += first;
-                    break;
-                }
-                if word & HIGH_BITS != 0 {
-                    kind = kind.max(StringKind::Unicode);
-                }
-                at += 8;
+            let (special, unicode) = self.next_special(at);
+            if unicode {
+                kind = kind.max(StringKind::Unicode);
             }
+            at = special;
             match self.data.get(at) {
                 Some(b'"') => {
                     self.pos = at + 1;
@@ -114,21 +115,58 @@ impl<'a> Cursor<'a> {
                     kind = StringKind::Escaped;
                     at += 2;
                 }
-                Some(0..0x20) => {
+                Some(_) => {
                     self.pos = at;
                     return Err(self.error("control character inside a string"));
                 }
-                Some(128..) => {
-                    kind = kind.max(StringKind::Unicode);
-                    at += 1;
-                }
-                Some(_) => at += 1,
                 None => {
                     self.pos = at.min(self.data.len());
                     return Err(self.error("input ends inside a string"));
                 }
             }
         }
+    }
+
+    /// The first quote, backslash or control character at or after `at` (the data's length
+    /// when there is none), and whether a byte before it is not ASCII.
+    #[inline]
+    fn next_special(&mut self, mut at: usize) -> (usize, bool) {
+        let mut unicode = false;
+        loop {
+            let mut offset = at.wrapping_sub(self.block);
+            if offset >= 64 {
+                if at >= self.data.len() {
+                    return (self.data.len(), unicode);
+                }
+                self.load_block(at);
+                offset = 0;
+            }
+            let ahead = u64::MAX << offset;
+            let found = self.specials & ahead;
+            if found != 0 {
+                let end = found.trailing_zeros();
+                unicode |= self.high & ahead & ((1 << end) - 1) != 0;
+                return ((self.block + end as usize).min(self.data.len()), unicode);
+            }
+            unicode |= self.high & ahead != 0;
+            at = self.block + 64;
+        }
+    }
+
+    /// Classifies the 64 bytes from `at` (zeros past the data's end, which count as control
+    /// characters and so stop a scan there).
+    #[inline(never)]
+    fn load_block(&mut self, at: usize) {
+        self.block = at;
+        (self.specials, self.high) = match self.data.get(at..at + 64) {
+            Some(block) => string_masks(block.try_into().unwrap_or(&[0; 64])),
+            None => {
+                let mut padded = [0u8; 64];
+                let rest = self.data.get(at..).unwrap_or_default();
+                padded[..rest.len()].copy_from_slice(rest);
+                string_masks(&padded)
+            }
+        };
     }
 
     /// Reads a string value, decoding escapes; borrowed when it has none.
@@ -323,17 +361,48 @@ enum StringKind {
     Escaped,
 }
 
-const LOW_BITS: u64 = 0x0101_0101_0101_0101;
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+/// The quotes, backslashes and control characters of a 64-byte block, and its bytes that are
+/// not ASCII, as bit masks.
+fn string_masks(block: &[u8; 64]) -> (u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of every x86-64 CPU.
+    return unsafe { string_masks_sse2(block) };
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut specials = 0;
+        let mut high = 0;
+        for (i, &b) in block.iter().enumerate() {
+            specials |= u64::from(b == b'"' || b == b'\\' || b < 0x20) << i;
+            high |= u64::from(b >= 0x80) << i;
+        }
+        (specials, high)
+    }
+}
 
-/// A mask with the high bit set in the first byte of `word` (little-endian) that is a quote, a
-/// backslash or a control character; bytes after the first may be flagged falsely.
-fn special_bytes(word: u64) -> u64 {
-    let zero_byte = |x: u64| x.wrapping_sub(LOW_BITS) & !x & HIGH_BITS;
-    let quote = zero_byte(word ^ (LOW_BITS * u64::from(b'"')));
-    let backslash = zero_byte(word ^ (LOW_BITS * u64::from(b'\\')));
-    let control = word.wrapping_sub(LOW_BITS * 0x20) & !word & HIGH_BITS;
-    quote | backslash | control
+/// [`string_masks`] sixteen bytes at a compare.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn string_masks_sse2(block: &[u8; 64]) -> (u64, u64) {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8, _mm_setzero_si128,
+    };
+    let (mut specials, mut high) = (0, 0);
+    for quarter in 0..4 {
+        // SAFETY: the load reads 16 bytes inside `block`, which is 64 bytes long.
+        let bytes = unsafe { _mm_loadu_si128(block.as_ptr().add(quarter * 16).cast::<__m128i>()) };
+        let quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
+        // Below 0x20: none of the top three bits set.
+        let control = _mm_cmpeq_epi8(
+            _mm_and_si128(bytes, _mm_set1_epi8(0xE0u8 as i8)),
+            _mm_setzero_si128(),
+        );
+        let found = _mm_or_si128(_mm_or_si128(quote, backslash), control);
+        specials |= u64::from(_mm_movemask_epi8(found) as u16) << (quarter * 16);
+        high |= u64::from(_mm_movemask_epi8(bytes) as u16) << (quarter * 16);
+    }
+    (specials, high)
 }
 
 /// JSON number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
