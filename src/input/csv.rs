@@ -14,7 +14,7 @@ use crate::event::{Event, OutcomeResult, Parts, Target, text};
 use crate::input::json::targets_from_json;
 use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
 use crate::input::problem::{Problem, ProblemKind};
-use crate::input::{Chunk, ChunkOutput, EventSink, next_line_start};
+use crate::input::{Chunk, ChunkOutput, EventSink, classify_block, next_line_start};
 use crate::prefetch::ReadAhead;
 use crate::time::Timestamp;
 
@@ -355,16 +355,8 @@ impl<'d> Delimiters<'d> {
 
     fn load(&mut self, at: usize) {
         self.block = at;
-        let masks = match self.data.get(at..at + 64) {
-            Some(block) => classify_delimiters(block.try_into().unwrap_or(&[0; 64])),
-            None => {
-                let mut padded = [0u8; 64];
-                let rest = self.data.get(at..).unwrap_or_default();
-                padded[..rest.len()].copy_from_slice(rest);
-                classify_delimiters(&padded)
-            }
-        };
-        (self.mask, self.newlines, self.quotes) = masks;
+        (self.mask, self.newlines, self.quotes) =
+            classify_block(self.data, at, classify_delimiters);
     }
 }
 
@@ -601,6 +593,18 @@ fn plain_field(data: &[u8], start: usize, end: usize) -> FieldSpan {
     }
 }
 
+/// For each of `count` columns, how many columns from it on are not wanted (0 when it is):
+/// runs of them are stepped over without their spans being taken.
+fn skip_runs(count: usize, wanted: impl Fn(usize) -> bool) -> Vec<u32> {
+    let mut skip = vec![0u32; count];
+    for index in (0..count).rev() {
+        if !wanted(index) {
+            skip[index] = 1 + skip.get(index + 1).copied().unwrap_or(0);
+        }
+    }
+    skip
+}
+
 /// Reads the CSV records of `chunk` (see [`crate::input::Shape::read_chunk`]); the header is
 /// not part of any chunk.
 pub fn read_records<S: EventSink>(
@@ -618,14 +622,9 @@ pub fn read_records<S: EventSink>(
         .filter_map(|(index, column)| Some((index, (*column)?)))
         .filter(|(_, column)| parts.has(column.part()))
         .collect();
-    // For each column, how many columns from it on are not wanted: runs of them are stepped
-    // over without their spans being taken.
-    let mut skip = vec![0u32; layout.column_count()];
-    for index in (0..skip.len()).rev() {
-        if !wanted.iter().any(|(wanted, _)| *wanted == index) {
-            skip[index] = 1 + skip.get(index + 1).copied().unwrap_or(0);
-        }
-    }
+    let skip = skip_runs(layout.column_count(), |index| {
+        wanted.iter().any(|(wanted, _)| *wanted == index)
+    });
     let mut fields = vec![FieldSpan::default(); layout.column_count()];
     let mut delimiters = Delimiters::new(data);
     let mut pos = if chunk.known_start {
@@ -975,12 +974,7 @@ mod tests {
             let bytes = data.as_bytes();
             // Runs of unwanted fields to step over, as the reader builds them.
             let wanted: Vec<bool> = (0..8).map(|_| next(3) == 0).collect();
-            let mut skip = vec![0u32; wanted.len()];
-            for index in (0..wanted.len()).rev() {
-                if !wanted[index] {
-                    skip[index] = 1 + skip.get(index + 1).copied().unwrap_or(0);
-                }
-            }
+            let skip = skip_runs(wanted.len(), |index| wanted[index]);
             let mut delimiters = Delimiters::new(bytes);
             let mut pos = 0;
             for row in &expected {
@@ -1037,12 +1031,7 @@ mod tests {
                 }
             }
             let wanted: Vec<bool> = (0..40).map(|_| next(3) == 0).collect();
-            let mut skip = vec![0u32; wanted.len()];
-            for index in (0..wanted.len()).rev() {
-                if !wanted[index] {
-                    skip[index] = 1 + skip.get(index + 1).copied().unwrap_or(0);
-                }
-            }
+            let skip = skip_runs(wanted.len(), |index| wanted[index]);
             let mut delimiters = Delimiters::new(&data);
             let mut pos = 0;
             while pos < data.len() {

@@ -172,6 +172,20 @@ impl Shape {
     }
 }
 
+/// `classify` applied to the 64 bytes of `data` from `at`, zeros standing in for what lies past
+/// the data's end: the readers classify input a block at a time for SIMD.
+pub fn classify_block<T>(data: &[u8], at: usize, classify: impl FnOnce(&[u8; 64]) -> T) -> T {
+    match data.get(at..at + 64) {
+        Some(block) => classify(block.try_into().unwrap_or(&[0; 64])),
+        None => {
+            let mut padded = [0u8; 64];
+            let rest = data.get(at..).unwrap_or_default();
+            padded[..rest.len()].copy_from_slice(rest);
+            classify(&padded)
+        }
+    }
+}
+
 /// The first line start at or after `from` (lines are records in NDJSON and, mostly, in CSV).
 pub fn next_line_start(data: &[u8], from: usize) -> usize {
     if from == 0 || data.get(from - 1) == Some(&b'\n') {

@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 
+use crate::input::classify_block;
 use crate::input::json::structure::{self, StructureError};
 
 /// How far the structure scan of an unread value goes before the grammar takes over. No value
@@ -158,15 +159,7 @@ impl<'a> Cursor<'a> {
     #[inline(never)]
     fn load_block(&mut self, at: usize) {
         self.block = at;
-        (self.specials, self.high) = match self.data.get(at..at + 64) {
-            Some(block) => string_masks(block.try_into().unwrap_or(&[0; 64])),
-            None => {
-                let mut padded = [0u8; 64];
-                let rest = self.data.get(at..).unwrap_or_default();
-                padded[..rest.len()].copy_from_slice(rest);
-                string_masks(&padded)
-            }
-        };
+        (self.specials, self.high) = classify_block(self.data, at, string_masks);
     }
 
     /// Reads a string value, decoding escapes; borrowed when it has none.
