@@ -991,8 +991,6 @@ mod tests {
         }
     }
 
-    /// A header line whose last name opens a quote it never closes (the line was cut at a
-    /// newline inside it) keeps the names before it, as it did before the splitter took masks.
     /// The whole-record splitter against the field-by-field one, on random text made of the
     /// bytes that matter (commas, quotes, CR, LF) among letters: wherever it takes a record,
     /// it must split it exactly as the other does, and it must take every plain one (short of
@@ -1072,6 +1070,8 @@ mod tests {
         assert!(taken > 50_000, "{taken} records taken");
     }
 
+    /// A header line whose last name opens a quote it never closes (the line was cut at a
+    /// newline inside it) keeps the names before it, as it did before the splitter took masks.
     #[test]
     fn a_header_ending_inside_a_quote_keeps_the_names_before_it() {
         let layout = CsvLayout::from_header(b"uuid,published,eventType,\"oops").unwrap();
