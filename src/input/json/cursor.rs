@@ -614,6 +614,128 @@ mod tests {
         assert_eq!(skip(&json).unwrap_err().message, "nesting too deep");
     }
 
+    /// The string scan before it used cached 64-byte masks (eight bytes at a time), kept as
+    /// the reference: the end of the string (or the error) and its kind, and where it leaves
+    /// the cursor.
+    fn eight_at_a_time(data: &[u8], pos: usize) -> (Result<(usize, usize, StringKind)>, usize) {
+        const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+        const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+        let special_bytes = |word: u64| {
+            let zero_byte = |x: u64| x.wrapping_sub(LOW_BITS) & !x & HIGH_BITS;
+            let quote = zero_byte(word ^ (LOW_BITS * u64::from(b'"')));
+            let backslash = zero_byte(word ^ (LOW_BITS * u64::from(b'\\')));
+            let control = word.wrapping_sub(LOW_BITS * 0x20) & !word & HIGH_BITS;
+            quote | backslash | control
+        };
+        let error = |pos: usize, message| {
+            let error = JsonError {
+                offset: pos.min(data.len()),
+                message,
+                eof: pos >= data.len(),
+            };
+            (Err(error), pos)
+        };
+        let start = pos + 1;
+        let mut at = start;
+        let mut kind = StringKind::Ascii;
+        loop {
+            while let Some(word) = data.get(at..at + 8) {
+                let word = u64::from_le_bytes(word.try_into().unwrap());
+                let special = special_bytes(word);
+                if special != 0 {
+                    let first = special.trailing_zeros() as usize / 8;
+                    if word & HIGH_BITS & ((1u64 << (first * 8)) - 1) != 0 {
+                        kind = kind.max(StringKind::Unicode);
+                    }
+                    at += first;
+                    break;
+                }
+                if word & HIGH_BITS != 0 {
+                    kind = kind.max(StringKind::Unicode);
+                }
+                at += 8;
+            }
+            match data.get(at) {
+                Some(b'"') => return (Ok((start, at, kind)), at + 1),
+                Some(b'\\') => {
+                    kind = StringKind::Escaped;
+                    at += 2;
+                }
+                Some(0..0x20) => return error(at, "control character inside a string"),
+                Some(128..) => {
+                    kind = kind.max(StringKind::Unicode);
+                    at += 1;
+                }
+                Some(_) => at += 1,
+                None => return error(at.min(data.len()), "input ends inside a string"),
+            }
+        }
+    }
+
+    /// Strings ended from the cached block masks agree with the eight-byte scan on random
+    /// bytes (quotes, backslashes, control and non-ASCII bytes, clustered so that strings cross
+    /// blocks and end near the data's end), read one after another from one cursor at positions
+    /// that go forward and back, so that cached blocks are reused, left behind and reloaded.
+    #[test]
+    fn block_masks_end_strings_as_the_eight_byte_scan_did() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut compared = 0;
+        for _ in 0..4000 {
+            let len = (next() % 300) as usize;
+            // How often each kind of byte comes up differs from one input to the next.
+            let (quotes, backslashes, controls, high) =
+                (next() % 40 + 1, next() % 40, next() % 20, next() % 60);
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    let roll = next() % 400;
+                    if roll < quotes {
+                        b'"'
+                    } else if roll < quotes + backslashes {
+                        b'\\'
+                    } else if roll < quotes + backslashes + controls {
+                        (next() % 0x20) as u8
+                    } else if roll < quotes + backslashes + controls + high {
+                        0x80 | next() as u8
+                    } else {
+                        b' ' + (next() % 0x60) as u8
+                    }
+                })
+                .collect();
+            let mut cursor = Cursor::new(&data, (next() % (len as u64 + 2)) as usize);
+            for _ in 0..40 {
+                let pos = match next() % 4 {
+                    // Right after where the last string left the cursor.
+                    0 | 1 => cursor.pos,
+                    // A few bytes on, or anywhere, or at and past the data's end.
+                    2 => cursor.pos + (next() % 70) as usize,
+                    _ => (next() % (len as u64 + 3)) as usize,
+                };
+                if pos > len + 1 {
+                    continue;
+                }
+                cursor.pos = pos;
+                let got = cursor.raw_string().map(|(bytes, kind)| {
+                    let start = bytes.as_ptr() as usize - data.as_ptr() as usize;
+                    (start, start + bytes.len(), kind)
+                });
+                let (expected, expected_pos) = eight_at_a_time(&data, pos);
+                assert_eq!(
+                    (got, cursor.pos),
+                    (expected, expected_pos),
+                    "string at {pos} of {data:?}"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 100_000, "{compared}");
+    }
+
     #[test]
     fn strings_decode_escapes_and_borrow_otherwise() {
         let read = |json: &str| {
