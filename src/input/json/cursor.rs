@@ -41,6 +41,10 @@ pub enum Kind {
     Scalar,
 }
 
+/// A block start no position is within 64 bytes of (`at - NO_BLOCK` wraps to `at + 65`), so
+/// that a cursor classifies its first block only when it first reads a string.
+const NO_BLOCK: usize = usize::MAX - 64;
+
 pub struct Cursor<'a> {
     data: &'a [u8],
     pub pos: usize,
@@ -56,16 +60,14 @@ pub struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     pub fn new(data: &'a [u8], pos: usize) -> Cursor<'a> {
-        let mut cursor = Cursor {
+        Cursor {
             data,
             pos,
             depth: 0,
-            block: pos,
+            block: NO_BLOCK,
             specials: 0,
             high: 0,
-        };
-        cursor.load_block(pos);
-        cursor
+        }
     }
 
     fn error(&self, message: &'static str) -> JsonError {
