@@ -851,6 +851,15 @@ mod tests {
         spans[..count].iter().map(|s| text_of(*s, bytes)).collect()
     }
 
+    /// A seeded generator of numbers below the limit it is given (a linear congruential one:
+    /// the tests need variety, not quality).
+    fn numbers_below(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |limit| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % limit
+        }
+    }
+
     /// Reads `csv` (header first) with every part and gives, per event, its actor, its
     /// outcome and its targets' ids.
     fn read_all(csv: &str) -> Vec<(Option<String>, Option<String>, Vec<String>)> {
@@ -936,11 +945,7 @@ mod tests {
     /// of the others stepped over.
     #[test]
     fn splits_fields_across_delimiter_blocks() {
-        let mut seed = 7u64;
-        let mut next = |limit: u64| {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            (seed >> 33) % limit
-        };
+        let mut next = numbers_below(7);
         for _ in 0..300 {
             let mut data = String::new();
             let mut expected: Vec<Vec<String>> = Vec::new();
@@ -997,11 +1002,7 @@ mod tests {
     /// the data's last 64 bytes).
     #[test]
     fn the_plain_splitter_agrees_with_the_field_splitter() {
-        let mut seed = 11u64;
-        let mut next = |limit: u64| {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            (seed >> 33) % limit
-        };
+        let mut next = numbers_below(11);
         let mut taken = 0;
         for round in 0..3000 {
             // Half the rounds plain records (quoted fields doubling their quotes), half noise.
