@@ -14,7 +14,7 @@ use crate::event::{Event, OutcomeResult, Parts, Target, text};
 use crate::input::json::targets_from_json;
 use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
 use crate::input::problem::{Problem, ProblemKind};
-use crate::input::{Chunk, ChunkOutput, EventSink, classify_block, next_line_start};
+use crate::input::{Chunk, ChunkOutput, EventSink, classify_block, next_line_start, prefix_xor};
 use crate::prefetch::ReadAhead;
 use crate::time::Timestamp;
 
@@ -356,7 +356,7 @@ impl<'d> Delimiters<'d> {
     fn load(&mut self, at: usize) {
         self.block = at;
         (self.mask, self.newlines, self.quotes) =
-            classify_block(self.data, at, classify_delimiters);
+            classify_block(self.data, at, 0, classify_delimiters);
     }
 }
 
@@ -491,20 +491,6 @@ fn split_record(
     }
 }
 
-/// Each bit set from a set bit of `quotes` (the bit included) up to the next (excluded): the
-/// bytes inside quotes, counting the opening quote and not the closing one.
-fn inside_quotes(quotes: u64) -> u64 {
-    // Most blocks hold no quote: no need to wait on the chain of shifts.
-    if quotes == 0 {
-        return 0;
-    }
-    let mut inside = quotes;
-    for shift in [1, 2, 4, 8, 16, 32] {
-        inside ^= inside << shift;
-    }
-    inside
-}
-
 /// Splits the record at `pos` as [`split_record`] does, when it is plain RFC 4180: each quote
 /// opens a field, closes it right before its delimiter, or doubles another inside it. The
 /// record's 64-byte blocks are classified whole, quotes and all, and its fields are then the
@@ -527,7 +513,8 @@ fn split_plain_record(
     loop {
         let block: &[u8; 64] = data.get(base..base + 64)?.try_into().ok()?;
         let (raw_delimiters, newlines, quotes) = classify_delimiters(block);
-        let inside = inside_quotes(quotes) ^ carried_inside;
+        // Most blocks hold no quote: no need to wait on the chain of shifts.
+        let inside = if quotes == 0 { 0 } else { prefix_xor(quotes) } ^ carried_inside;
         let delimiters = raw_delimiters & !inside;
         let opening = quotes & inside;
         let closing = quotes & !inside;

@@ -172,18 +172,32 @@ impl Shape {
     }
 }
 
-/// `classify` applied to the 64 bytes of `data` from `at`, zeros standing in for what lies past
+/// `classify` applied to the 64 bytes of `data` from `at`, `pad` standing in for what lies past
 /// the data's end: the readers classify input a block at a time for SIMD.
-pub fn classify_block<T>(data: &[u8], at: usize, classify: impl FnOnce(&[u8; 64]) -> T) -> T {
+pub fn classify_block<T>(
+    data: &[u8],
+    at: usize,
+    pad: u8,
+    classify: impl FnOnce(&[u8; 64]) -> T,
+) -> T {
     match data.get(at..at + 64) {
-        Some(block) => classify(block.try_into().unwrap_or(&[0; 64])),
+        Some(block) => classify(block.try_into().unwrap_or(&[pad; 64])),
         None => {
-            let mut padded = [0u8; 64];
+            let mut padded = [pad; 64];
             let rest = data.get(at..).unwrap_or_default();
             padded[..rest.len()].copy_from_slice(rest);
             classify(&padded)
         }
     }
+}
+
+/// Each bit the exclusive-or of itself and all lower bits: of a mask of quotes, set from each
+/// opening quote up to (not including) its closing quote.
+pub fn prefix_xor(mut bits: u64) -> u64 {
+    for shift in [1, 2, 4, 8, 16, 32] {
+        bits ^= bits << shift;
+    }
+    bits
 }
 
 /// The first line start at or after `from` (lines are records in NDJSON and, mostly, in CSV).

@@ -161,7 +161,7 @@ impl<'a> Cursor<'a> {
     #[inline(never)]
     fn load_block(&mut self, at: usize) {
         self.block = at;
-        (self.specials, self.high) = classify_block(self.data, at, string_masks);
+        (self.specials, self.high) = classify_block(self.data, at, 0, string_masks);
     }
 
     /// Reads a string value, decoding escapes; borrowed when it has none.

@@ -10,6 +10,8 @@
 //! quote: it turns strings inside out, and their text, now outside, is caught within a few
 //! bytes instead of the scan running on through the records after it.
 
+use crate::input::{classify_block, prefix_xor};
+
 /// Why stepping over a value failed, and where (an offset into the data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StructureError {
@@ -81,15 +83,7 @@ fn value_end_with(
     let mut in_string = false;
     let mut block_start = start;
     while block_start < data.len() {
-        let masks = match data.get(block_start..block_start + 64) {
-            Some(block) => classify(block.try_into().unwrap_or(&[b' '; 64])),
-            None => {
-                let mut padded = [b' '; 64];
-                let rest = &data[block_start..];
-                padded[..rest.len()].copy_from_slice(rest);
-                classify(&padded)
-            }
-        };
+        let masks = classify_block(data, block_start, b' ', &classify);
         let escaped = escaped_bytes(masks.backslash, &mut escape_carry);
         let quotes = masks.quote & !escaped;
         // Bits from each opening quote up to (not including) its closing quote.
@@ -179,15 +173,6 @@ fn is_bare(byte: u8) -> bool {
 /// The `n` lowest bits set.
 fn low_bits(n: u32) -> u64 {
     if n >= 64 { u64::MAX } else { (1 << n) - 1 }
-}
-
-/// Each bit the exclusive-or of itself and all lower bits: set between an opening quote and
-/// its closing quote.
-fn prefix_xor(mut bits: u64) -> u64 {
-    for shift in [1, 2, 4, 8, 16, 32] {
-        bits ^= bits << shift;
-    }
-    bits
 }
 
 /// The bytes escaped by a backslash: each backslash that is not itself escaped escapes the
