@@ -99,8 +99,27 @@ impl<'a> Cursor<'a> {
 
     /// The bytes of the string at the cursor (without quotes), and what they hold. The bytes
     /// that need attention are found from the masks of 64-byte blocks ([`Cursor::next_special`]).
+    /// Most strings end in the block already classified, which is checked inline.
+    #[inline]
     fn raw_string(&mut self) -> Result<(&'a [u8], StringKind)> {
         let start = self.pos + 1;
+        if let Some((end, unicode)) = self.special_in_block(start)
+            && self.data.get(end) == Some(&b'"')
+        {
+            self.pos = end + 1;
+            let kind = if unicode {
+                StringKind::Unicode
+            } else {
+                StringKind::Ascii
+            };
+            return Ok((&self.data[start..end], kind));
+        }
+        self.raw_string_across(start)
+    }
+
+    /// [`Cursor::raw_string`] for strings that end past the classified block, or hold escapes.
+    #[inline(never)]
+    fn raw_string_across(&mut self, start: usize) -> Result<(&'a [u8], StringKind)> {
         let mut at = start;
         let mut kind = StringKind::Ascii;
         loop {
@@ -136,24 +155,36 @@ impl<'a> Cursor<'a> {
     fn next_special(&mut self, mut at: usize) -> (usize, bool) {
         let mut unicode = false;
         loop {
-            let mut offset = at.wrapping_sub(self.block);
-            if offset >= 64 {
+            if at.wrapping_sub(self.block) >= 64 {
                 if at >= self.data.len() {
                     return (self.data.len(), unicode);
                 }
                 self.load_block(at);
-                offset = 0;
             }
-            let ahead = u64::MAX << offset;
-            let found = self.specials & ahead;
-            if found != 0 {
-                let end = found.trailing_zeros();
-                unicode |= self.high & ahead & ((1 << end) - 1) != 0;
-                return ((self.block + end as usize).min(self.data.len()), unicode);
+            if let Some((special, before)) = self.special_in_block(at) {
+                return (special, unicode | before);
             }
-            unicode |= self.high & ahead != 0;
+            unicode |= self.high & (u64::MAX << (at - self.block)) != 0;
             at = self.block + 64;
         }
+    }
+
+    /// [`Cursor::next_special`] within the classified block: `None` when the block does not
+    /// hold `at`, or holds no special byte from it on.
+    #[inline]
+    fn special_in_block(&self, at: usize) -> Option<(usize, bool)> {
+        let offset = at.wrapping_sub(self.block);
+        if offset >= 64 {
+            return None;
+        }
+        let ahead = u64::MAX << offset;
+        let found = self.specials & ahead;
+        if found == 0 {
+            return None;
+        }
+        let end = found.trailing_zeros();
+        let unicode = self.high & ahead & ((1 << end) - 1) != 0;
+        Some(((self.block + end as usize).min(self.data.len()), unicode))
     }
 
     /// Classifies the 64 bytes from `at` (zeros past the data's end, which count as control
