@@ -196,6 +196,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads a string value, decoding escapes; borrowed when it has none.
+    #[inline]
     pub fn string(&mut self) -> Result<Cow<'a, str>> {
         let start = self.pos;
         let (bytes, kind) = self.raw_string()?;
@@ -242,6 +243,7 @@ impl<'a> Cursor<'a> {
 
     /// Steps over a value that is not read: objects and arrays are checked for structure
     /// only ([`structure`]), strings and scalars in full.
+    #[inline]
     pub fn skip_unread(&mut self) -> Result<()> {
         match self.peek_kind()? {
             Kind::Object | Kind::Array => match structure::value_end(

@@ -57,6 +57,7 @@ fn folded<'b>(key: &[u8], buffer: &'b mut [u8; LONGEST_KEY]) -> &'b [u8] {
 
 /// A text value: strings (normalised by [`text`]), numbers and booleans as written, null and
 /// containers as absent.
+#[inline]
 fn lenient_text<'a>(cursor: &mut Cursor<'a>) -> Result<Text<'a>> {
     match cursor.peek_kind()? {
         Kind::String => cursor.string().map(text),
