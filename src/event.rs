@@ -74,6 +74,11 @@ impl Parts {
     pub const fn has(self, part: Parts) -> bool {
         self.0 & part.0 == part.0
     }
+
+    /// Whether any of `other` is among these parts.
+    pub const fn has_any(self, other: Parts) -> bool {
+        self.0 & other.0 != 0
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -30,6 +30,16 @@ pub trait Aggregate: Send {
     /// at 8 chunks that idled 8% of a 2-thread run, at 16 (8 MB more pages) 3%. Aggregates
     /// that are large per chunk take fewer.
     const CHUNKS_PER_BATCH: usize = 16;
+    /// The part of [`Aggregate::PARTS`] that `add` reads only for the events
+    /// [`Aggregate::needs_parts`] accepts: the JSON reader steps over it and goes back for it
+    /// when an event needs it, which spares walking its objects in most events.
+    const DEFERRABLE: Parts = Parts::CORE;
+    /// Whether `add` reads [`Aggregate::DEFERRABLE`] for `event`, of which only the fields
+    /// outside it are read yet. A question of the event and the aggregate's settings, not of
+    /// what it has counted.
+    fn needs_parts(&self, _event: &Event<'_>) -> bool {
+        true
+    }
     fn add(&mut self, event: &Event<'_>);
     fn merge(&mut self, later: Self);
 }
@@ -54,6 +64,13 @@ pub struct Options {
     /// Longest record read from a stream (gzip, standard input): one that goes on longer is
     /// reported and the rest of that input left unread, rather than held in memory whole.
     pub max_record: usize,
+}
+
+impl Options {
+    /// Whether `t` is within `--since` and `--until`.
+    fn in_range(&self, t: Timestamp) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
 }
 
 impl Default for Options {
@@ -542,14 +559,37 @@ impl<'o, A> ChunkFold<'o, A> {
     }
 }
 
+/// The parts of [`Aggregate::DEFERRABLE`] read only for the events that need them: none with a
+/// filter, which may read any part of every event.
+fn deferrable<A: Aggregate>(options: &Options) -> Parts {
+    if options.filter.is_some() {
+        Parts::CORE
+    } else {
+        A::DEFERRABLE
+    }
+}
+
+/// Whether the deferred parts of `event` are read: when it is in the time range and the
+/// aggregate needs them. [`Refold`] must answer as the first read did.
+fn needs_parts<A: Aggregate>(options: &Options, aggregate: &A, event: &Event<'_>) -> bool {
+    options.in_range(event.published) && aggregate.needs_parts(event)
+}
+
 impl<A: Aggregate> EventSink for ChunkFold<'_, A> {
+    fn deferrable(&self) -> Parts {
+        deferrable::<A>(self.options)
+    }
+
+    fn needs_parts(&self, event: &Event<'_>) -> bool {
+        needs_parts(self.options, &self.aggregate, event)
+    }
+
     fn event(&mut self, event: &Event<'_>) {
         let t = event.published;
         self.first = Some(self.first.map_or(t, |f| f.min(t)));
         self.last = Some(self.last.map_or(t, |l| l.max(t)));
         let options = self.options;
-        let fate = if !(options.since.is_none_or(|s| t >= s) && options.until.is_none_or(|u| t < u))
-        {
+        let fate = if !options.in_range(t) {
             Fate::OutsideRange
         } else if !options.filter.as_deref().is_none_or(|f| f.matches(event)) {
             Fate::FilteredOut
@@ -565,12 +605,21 @@ impl<A: Aggregate> EventSink for ChunkFold<'_, A> {
 /// Folds a chunk again, when it folded a duplicate the first time: only the events marked in
 /// `fold`, by their place in the chunk.
 struct Refold<'k, A> {
+    options: &'k Options,
     fold: &'k [bool],
     next: usize,
     aggregate: A,
 }
 
 impl<A: Aggregate> EventSink for Refold<'_, A> {
+    fn deferrable(&self) -> Parts {
+        deferrable::<A>(self.options)
+    }
+
+    fn needs_parts(&self, event: &Event<'_>) -> bool {
+        needs_parts(self.options, &self.aggregate, event)
+    }
+
     fn event(&mut self, event: &Event<'_>) {
         if self.fold.get(self.next) == Some(&true) {
             self.aggregate.add(event);
@@ -713,6 +762,7 @@ where
         .par_iter()
         .map(|(index, kept)| {
             let refold = Refold {
+                options,
                 fold: kept,
                 next: 0,
                 aggregate: make(),

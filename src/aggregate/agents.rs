@@ -77,9 +77,15 @@ pub struct AgentRow {
 
 impl Aggregate for Agents {
     const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT).with(Parts::USER_AGENT);
+    const DEFERRABLE: Parts = Self::PARTS;
+
+    /// Only legacy events are counted, unless `--all-events`.
+    fn needs_parts(&self, event: &Event<'_>) -> bool {
+        self.all_events || is_legacy(event)
+    }
 
     fn add(&mut self, event: &Event<'_>) {
-        if !self.all_events && !is_legacy(event) {
+        if !self.needs_parts(event) {
             return;
         }
         let user_agent = event.client.raw_user_agent.as_deref().unwrap_or_default();

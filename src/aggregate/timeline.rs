@@ -169,17 +169,20 @@ impl Timeline {
 
 impl Aggregate for Timeline {
     const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
+    const DEFERRABLE: Parts = Self::PARTS;
+
+    /// Only failures and denials (legacy ones with `--legacy-only`) are counted.
+    fn needs_parts(&self, event: &Event<'_>) -> bool {
+        (is_failure(event) || is_denied(event)) && (!self.config.legacy_only || is_legacy(event))
+    }
 
     fn add(&mut self, event: &Event<'_>) {
+        if !self.needs_parts(event) {
+            return;
+        }
         let failure = is_failure(event);
         let denied = is_denied(event);
-        if !failure && !denied {
-            return;
-        }
         let legacy = is_legacy(event);
-        if self.config.legacy_only && !legacy {
-            return;
-        }
         let user = user_key(event);
         let key = match self.config.by {
             None => String::new(),

@@ -44,6 +44,19 @@ impl fmt::Display for Shape {
 /// Where a reader hands each event it reads, in input order, as soon as it is read: the
 /// event borrows the input and is gone after the call, so no chunk's events are ever held.
 pub trait EventSink {
+    /// Parts that a reader may leave unread (JSON objects checked for structure only) until
+    /// [`EventSink::needs_parts`] asks for them.
+    fn deferrable(&self) -> Parts {
+        Parts::CORE
+    }
+
+    /// Whether `event`, read so far without its [`EventSink::deferrable`] parts, needs them.
+    /// The answer must not depend on the events before it: a chunk read again must read the
+    /// same records in full.
+    fn needs_parts(&self, _event: &Event<'_>) -> bool {
+        true
+    }
+
     fn event(&mut self, event: &Event<'_>);
 }
 

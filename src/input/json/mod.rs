@@ -79,7 +79,7 @@ fn guess_record_start(data: &[u8], from: usize, until: usize, lines: bool) -> us
         let at = pos + i;
         let before = data[..at].iter().rposition(|b| !b.is_ascii_whitespace());
         if before.is_none_or(|b| matches!(data[b], b'[' | b',' | b']' | b'}'))
-            && let Ok(record) = schema::record(&mut Cursor::new(data, at), Parts::CORE)
+            && let Ok(record) = schema::record(&mut Cursor::new(data, at), Parts::CORE, Parts::CORE)
             && record.is_complete_event()
         {
             return at;
@@ -104,15 +104,8 @@ fn read_object<S: EventSink>(
     parts: Parts,
     out: &mut ChunkOutput<S>,
 ) -> Option<usize> {
-    let mut cursor = Cursor::new(data, start);
-    let error = match schema::record(&mut cursor, parts) {
-        Ok(record) => {
-            record.into_events(&mut |event| match event {
-                Ok(event) => out.sink.event(&event),
-                Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
-            });
-            return Some(cursor.pos);
-        }
+    let error = match read_deferring(data, start, parts, out) {
+        Ok(end) => return Some(end),
         Err(error) => error,
     };
     if lines {
@@ -172,6 +165,43 @@ fn read_object<S: EventSink>(
     }
 }
 
+/// Reads the record at `start` and hands its events to the sink; returns the offset just past
+/// it. The parts the sink may defer are stepped over (checked for structure only) and read only
+/// for the events that need them; when that cannot be done (a deferred key repeated, or the
+/// grammar broken inside one), the record is read again without deferring, so that for those
+/// events, and for the errors reported, deferring changes nothing.
+fn read_deferring<S: EventSink>(
+    data: &[u8],
+    start: usize,
+    parts: Parts,
+    out: &mut ChunkOutput<S>,
+) -> Result<usize, cursor::JsonError> {
+    let mut deferrable = out.sink.deferrable();
+    loop {
+        let mut cursor = Cursor::new(data, start);
+        let record = schema::record(&mut cursor, parts, deferrable)?;
+        let mut undeferred = false;
+        record.into_events(&mut |event| match event {
+            Ok((_, deferred)) if deferred.repeated => undeferred = true,
+            Ok((mut event, deferred)) => {
+                if !deferred.is_empty()
+                    && out.sink.needs_parts(&event)
+                    && deferred.read_into(data, parts, &mut event).is_err()
+                {
+                    undeferred = true;
+                    return;
+                }
+                out.sink.event(&event);
+            }
+            Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
+        });
+        if !undeferred {
+            return Ok(cursor.pos);
+        }
+        deferrable = Parts::CORE;
+    }
+}
+
 /// The offset just past the object opening at `start`, matching braces outside strings; `None`
 /// when the data ends first. Used to tell one-line records from pretty-printed ones.
 pub fn object_end(data: &[u8], start: usize) -> Option<usize> {
@@ -207,7 +237,7 @@ pub fn check_first_record(data: &[u8]) -> Result<(), String> {
     let Some(start) = data.iter().position(|&b| b == b'{') else {
         return Ok(());
     };
-    match schema::record(&mut Cursor::new(data, start), Parts::CORE) {
+    match schema::record(&mut Cursor::new(data, start), Parts::CORE, Parts::CORE) {
         Ok(record) if !record.looks_like_event() => {
             Err("JSON whose first object has no uuid, published or eventType".into())
         }

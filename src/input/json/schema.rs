@@ -21,6 +21,52 @@ pub struct Record<'a> {
     event: Partial<'a>,
     /// Events of an Event Hook envelope (`data.events`).
     envelope: Option<Vec<Record<'a>>>,
+    deferred: Deferred,
+}
+
+/// Where the values of the keys left unread for now begin: `actor` and `client`, the objects
+/// most events have and few commands need in every event.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Deferred {
+    actor: Option<usize>,
+    client: Option<usize>,
+    /// One of them stands more than once (a later one adds to and overrides the earlier), and
+    /// the record must be read again without deferring.
+    pub repeated: bool,
+}
+
+impl Deferred {
+    pub fn is_empty(&self) -> bool {
+        self.actor.is_none() && self.client.is_none()
+    }
+
+    /// Reads the deferred values of the record in `data` into `event`. An error means the
+    /// record breaks the grammar there, which reading it without deferring reports in full.
+    pub fn read_into<'a>(&self, data: &'a [u8], parts: Parts, event: &mut Event<'a>) -> Result<()> {
+        if let Some(at) = self.actor {
+            actor(&mut Cursor::new(data, at), &mut event.actor)?;
+        }
+        if let Some(at) = self.client {
+            client(&mut Cursor::new(data, at), parts, &mut event.client)?;
+        }
+        Ok(())
+    }
+}
+
+/// Leaves the value at the cursor unread when `part` is deferred, noting where it begins in
+/// `at`; `None` when it is to be read now.
+fn defer(
+    cursor: &mut Cursor<'_>,
+    deferrable: Parts,
+    part: Parts,
+    at: &mut Option<usize>,
+    repeated: &mut bool,
+) -> Option<Result<()>> {
+    if !deferrable.has_any(part) {
+        return None;
+    }
+    *repeated |= at.replace(cursor.pos).is_some();
+    Some(cursor.skip_unread())
 }
 
 /// The optional fields, filled in as their keys are met.
@@ -93,11 +139,13 @@ fn read_part<'a>(
 }
 
 /// Reads the event object at the cursor: the `parts` of it a command needs, and the fields
-/// every command needs.
-pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts) -> Result<Record<'a>> {
+/// every command needs. The `actor` and `client` objects, when `deferrable` holds their parts,
+/// are checked for structure and left for [`Deferred::read_into`] (not in an envelope's events).
+pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts, deferrable: Parts) -> Result<Record<'a>> {
     let mut record = Record::default();
     cursor.object(|cursor, key| {
         let event = &mut record.event;
+        let deferred = &mut record.deferred;
         match folded(&key, &mut [0; LONGEST_KEY]) {
             b"uuid" => record.uuid = lenient_text(cursor)?,
             b"published" => record.published = lenient_text(cursor)?,
@@ -113,22 +161,28 @@ pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts) -> Result<Record<'a>> {
                 }
                 Ok(())
             })?,
-            b"actor" => read_part(cursor, parts, Parts::ACTOR, |cursor| {
-                nested(cursor, |cursor, key| {
-                    let actor = &mut event.actor;
-                    match folded(&key, &mut [0; LONGEST_KEY]) {
-                        b"id" => actor.id = lenient_text(cursor)?,
-                        b"type" => actor.kind = lenient_text(cursor)?,
-                        b"alternateid" => actor.alternate_id = lenient_text(cursor)?,
-                        b"displayname" => actor.display_name = lenient_text(cursor)?,
-                        _ => cursor.skip_unread()?,
-                    }
-                    Ok(())
-                })
-            })?,
-            b"client" => nested(cursor, |cursor, key| {
-                client(cursor, key, parts, &mut event.client)
-            })?,
+            b"actor" => match defer(
+                cursor,
+                deferrable,
+                Parts::ACTOR,
+                &mut deferred.actor,
+                &mut deferred.repeated,
+            ) {
+                Some(skipped) => skipped?,
+                None => read_part(cursor, parts, Parts::ACTOR, |cursor| {
+                    actor(cursor, &mut event.actor)
+                })?,
+            },
+            b"client" => match defer(
+                cursor,
+                deferrable,
+                CLIENT_PARTS,
+                &mut deferred.client,
+                &mut deferred.repeated,
+            ) {
+                Some(skipped) => skipped?,
+                None => client(cursor, parts, &mut event.client)?,
+            },
             b"securitycontext" => read_part(cursor, parts, Parts::SECURITY, |cursor| {
                 nested(cursor, |cursor, key| {
                     let security = &mut event.security;
@@ -194,7 +248,7 @@ pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts) -> Result<Record<'a>> {
                     let mut events = Vec::new();
                     cursor.array(|cursor| {
                         if cursor.peek_kind()? == Kind::Object {
-                            events.push(self::record(cursor, parts)?);
+                            events.push(self::record(cursor, parts, Parts::CORE)?);
                             Ok(())
                         } else {
                             cursor.skip_unread()
@@ -221,7 +275,35 @@ fn key_text(key: Cow<'_, [u8]>) -> Cow<'_, str> {
     }
 }
 
+/// The parts read from `client`.
+const CLIENT_PARTS: Parts = Parts::CLIENT.with(Parts::USER_AGENT).with(Parts::GEO);
+
+/// `actor`: who did it.
+fn actor<'a>(cursor: &mut Cursor<'a>, actor: &mut crate::event::Actor<'a>) -> Result<()> {
+    nested(cursor, |cursor, key| {
+        match folded(&key, &mut [0; LONGEST_KEY]) {
+            b"id" => actor.id = lenient_text(cursor)?,
+            b"type" => actor.kind = lenient_text(cursor)?,
+            b"alternateid" => actor.alternate_id = lenient_text(cursor)?,
+            b"displayname" => actor.display_name = lenient_text(cursor)?,
+            _ => cursor.skip_unread()?,
+        }
+        Ok(())
+    })
+}
+
+/// `client`: the `parts` of it that are read.
 fn client<'a>(
+    cursor: &mut Cursor<'a>,
+    parts: Parts,
+    client: &mut crate::event::Client<'a>,
+) -> Result<()> {
+    nested(cursor, |cursor, key| {
+        client_entry(cursor, key, parts, client)
+    })
+}
+
+fn client_entry<'a>(
     cursor: &mut Cursor<'a>,
     key: Cow<'a, [u8]>,
     parts: Parts,
@@ -315,10 +397,11 @@ impl<'a> Record<'a> {
         self.uuid.is_some() && self.published.is_some() && self.event_type.is_some()
     }
 
-    /// The events this record stands for: itself, or an envelope's events when it has no uuid.
+    /// The events this record stands for: itself, or an envelope's events when it has no uuid;
+    /// each with what was deferred in it.
     pub fn into_events(
         self,
-        emit: &mut impl FnMut(std::result::Result<Event<'a>, (ProblemKind, String)>),
+        emit: &mut impl FnMut(std::result::Result<(Event<'a>, Deferred), (ProblemKind, String)>),
     ) {
         if self.uuid.is_none()
             && let Some(events) = self.envelope
@@ -328,7 +411,8 @@ impl<'a> Record<'a> {
             }
             return;
         }
-        emit(self.into_event());
+        let deferred = self.deferred;
+        emit(self.into_event().map(|event| (event, deferred)));
     }
 
     fn into_event(self) -> std::result::Result<Event<'a>, (ProblemKind, String)> {
@@ -373,9 +457,13 @@ mod tests {
 
     fn read(json: &str) -> Vec<std::result::Result<Event<'_>, (ProblemKind, String)>> {
         let mut events = Vec::new();
-        record(&mut Cursor::new(json.as_bytes(), 0), Parts::ALL)
-            .expect("valid JSON")
-            .into_events(&mut |e| events.push(e));
+        record(
+            &mut Cursor::new(json.as_bytes(), 0),
+            Parts::ALL,
+            Parts::CORE,
+        )
+        .expect("valid JSON")
+        .into_events(&mut |e| events.push(e.map(|(event, _)| event)));
         events
     }
 

@@ -1,0 +1,160 @@
+//! Parts an aggregate reads only for some events (`Aggregate::DEFERRABLE`) are stepped over in
+//! the others and read when an event needs them: for those events, and for the records it
+//! reports, deferring changes nothing, whatever the chunk size and thread count; what it
+//! changes is that an object of an event that does not need it is checked for structure only.
+
+mod common;
+
+use authsift::event::{Event, OutcomeResult, Parts};
+use authsift::pipeline::{Aggregate, Options, Run, read_bytes};
+use common::testdata;
+use serde_json::Value;
+
+/// The actor and client IP of failures and denials, as `timeline` counts them.
+fn failure_of(event: &Event<'_>) -> bool {
+    matches!(
+        event.outcome.result,
+        Some(OutcomeResult::Failure | OutcomeResult::Deny)
+    )
+}
+
+fn describe(event: &Event<'_>) -> Value {
+    serde_json::json!({
+        "uuid": event.uuid,
+        "actor": event.actor,
+        "ip": event.client.ip_address,
+    })
+}
+
+#[derive(Default)]
+struct Deferring(Vec<Value>);
+
+impl Aggregate for Deferring {
+    const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
+    const DEFERRABLE: Parts = Self::PARTS;
+
+    fn needs_parts(&self, event: &Event<'_>) -> bool {
+        failure_of(event)
+    }
+
+    fn add(&mut self, event: &Event<'_>) {
+        if failure_of(event) {
+            self.0.push(describe(event));
+        }
+    }
+
+    fn merge(&mut self, later: Self) {
+        self.0.extend(later.0);
+    }
+}
+
+#[derive(Default)]
+struct Eager(Vec<Value>);
+
+impl Aggregate for Eager {
+    const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
+
+    fn add(&mut self, event: &Event<'_>) {
+        if failure_of(event) {
+            self.0.push(describe(event));
+        }
+    }
+
+    fn merge(&mut self, later: Self) {
+        self.0.extend(later.0);
+    }
+}
+
+const NAME: &str = "shapes/deferred.ndjson";
+
+fn run<A: Aggregate + Default>(chunk_size: usize, threads: usize) -> Run<A> {
+    let data = std::fs::read(testdata(NAME)).expect("fixture");
+    let options = Options {
+        chunk_size,
+        examples_per_kind: 10,
+        ..Options::default()
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
+        .install(|| read_bytes(NAME, &data, &options, A::default).expect("run succeeds"))
+}
+
+#[test]
+fn deferred_parts_read_as_eager_ones_for_the_events_that_need_them() {
+    let eager = run::<Eager>(1 << 20, 1);
+    let deferring = run::<Deferring>(1 << 20, 1);
+    let expected: Vec<Value> = serde_json::from_str(
+        r#"[
+        {"uuid":"00000000-0000-4000-8000-000000000001","ip":"192.0.2.1",
+         "actor":{"id":null,"type":null,"alternateId":"one@example.com","displayName":null}},
+        {"uuid":"00000000-0000-4000-8000-000000000004","ip":"192.0.2.4",
+         "actor":{"id":null,"type":null,"alternateId":"four@example.com","displayName":"Four"}},
+        {"uuid":"00000000-0000-4000-8000-000000000008","ip":"192.0.2.8",
+         "actor":{"id":null,"type":null,"alternateId":"eight@example.com","displayName":null}}
+        ]"#,
+    )
+    .expect("JSON");
+    assert_eq!(eager.aggregate.0, expected);
+    assert_eq!(deferring.aggregate.0, expected);
+
+    // The failures whose actor or client breaks the grammar are skipped either way, at the
+    // same place and for the same reason.
+    let invalid = |line: usize, at: usize, why: &str| {
+        format!("{NAME}:{line}: skipped record (invalid JSON: {why}) at byte {at}")
+    };
+    let (comma_3, literal_7) = (
+        invalid(3, 490, "expected `,` or `}`"),
+        invalid(7, 1494, "invalid literal"),
+    );
+    assert_eq!(
+        deferring.files[0].messages[..2],
+        [comma_3.clone(), literal_7.clone()]
+    );
+    assert_eq!(deferring.files[0].skipped_total(), 2);
+    assert_eq!(
+        (deferring.files[0].events, deferring.files[0].duplicates),
+        (5, 1)
+    );
+    // Read in full, the successes with a broken actor or client are skipped too.
+    assert_eq!(
+        eager.files[0].messages[..4],
+        [
+            invalid(2, 250, "expected `,` or `}`"),
+            comma_3,
+            invalid(5, 1047, "expected a key"),
+            literal_7
+        ]
+    );
+    assert_eq!((eager.files[0].events, eager.files[0].duplicates), (3, 1));
+}
+
+/// A chunk that folded a duplicate is read again to fold the others: that reading must accept
+/// the same records as the first, or the duplicate after a record only deferring accepts would
+/// be counted in place of the events after it.
+#[test]
+fn deferring_gives_the_same_result_whatever_the_chunks() {
+    let whole = run::<Deferring>(1 << 20, 1);
+    for threads in [1, 4] {
+        for chunk_size in (1..=400).step_by(7).chain([600, 1000, 1500]) {
+            let chunked = run::<Deferring>(chunk_size, threads);
+            let file = &chunked.files[0];
+            assert_eq!(
+                (
+                    &chunked.aggregate.0,
+                    file.events,
+                    file.duplicates,
+                    &file.skipped
+                ),
+                (
+                    &whole.aggregate.0,
+                    whole.files[0].events,
+                    whole.files[0].duplicates,
+                    &whole.files[0].skipped
+                ),
+                "chunks of {chunk_size} bytes on {threads} threads"
+            );
+        }
+    }
+}
