@@ -421,6 +421,7 @@ fn owned(text: &Text<'_>) -> Text<'static> {
 
 /// Normalises a text value as read: empty strings and the string `"null"` (which Okta writes in
 /// `client.zone`) mean absent, so every shape agrees on what is missing.
+#[inline]
 pub fn text(value: Cow<'_, str>) -> Text<'_> {
     if value.is_empty() || value == "null" {
         None

@@ -183,15 +183,15 @@ fn read_deferring<S: EventSink>(
         let mut undeferred = false;
         record.into_events(&mut |event| match event {
             Ok((_, deferred)) if deferred.repeated => undeferred = true,
-            Ok((mut event, deferred)) => {
+            Ok((event, deferred)) => {
                 if !deferred.is_empty()
-                    && out.sink.needs_parts(&event)
-                    && deferred.read_into(data, parts, &mut event).is_err()
+                    && out.sink.needs_parts(event)
+                    && deferred.read_into(data, parts, event).is_err()
                 {
                     undeferred = true;
                     return;
                 }
-                out.sink.event(&event);
+                out.sink.event(event);
             }
             Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
         });

@@ -401,7 +401,7 @@ impl<'a> Record<'a> {
     /// each with what was deferred in it.
     pub fn into_events(
         self,
-        emit: &mut impl FnMut(std::result::Result<(Event<'a>, Deferred), (ProblemKind, String)>),
+        emit: &mut impl FnMut(std::result::Result<(&mut Event<'a>, Deferred), (ProblemKind, String)>),
     ) {
         if self.uuid.is_none()
             && let Some(events) = self.envelope
@@ -412,7 +412,11 @@ impl<'a> Record<'a> {
             return;
         }
         let deferred = self.deferred;
-        emit(self.into_event().map(|event| (event, deferred)));
+        // Lent rather than moved: an event is several hundred bytes.
+        match self.into_event() {
+            Ok(mut event) => emit(Ok((&mut event, deferred))),
+            Err(error) => emit(Err(error)),
+        }
     }
 
     fn into_event(self) -> std::result::Result<Event<'a>, (ProblemKind, String)> {
@@ -463,7 +467,7 @@ mod tests {
             Parts::CORE,
         )
         .expect("valid JSON")
-        .into_events(&mut |e| events.push(e.map(|(event, _)| event)));
+        .into_events(&mut |e| events.push(e.map(|(event, _)| event.clone())));
         events
     }
 
