@@ -40,8 +40,10 @@ struct Masks {
 pub fn value_end(data: &[u8], start: usize) -> Result<usize, StructureError> {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512bw") {
-            // SAFETY: the CPU has AVX-512BW, checked just above.
+        if std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
+        {
+            // SAFETY: the CPU has AVX-512BW and PCLMULQDQ, checked just above.
             return unsafe { value_end_avx512(data, start) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -49,7 +51,7 @@ pub fn value_end(data: &[u8], start: usize) -> Result<usize, StructureError> {
             return unsafe { value_end_avx2(data, start) };
         }
     }
-    value_end_with(data, start, classify)
+    value_end_with(data, start, classify, prefix_xor)
 }
 
 /// [`value_end`] with two 32-byte compares per byte class, for CPUs without AVX-512.
@@ -57,15 +59,29 @@ pub fn value_end(data: &[u8], start: usize) -> Result<usize, StructureError> {
 #[target_feature(enable = "avx2")]
 fn value_end_avx2(data: &[u8], start: usize) -> Result<usize, StructureError> {
     // The closure inherits this function's target features.
-    value_end_with(data, start, |block| classify_avx2(block))
+    value_end_with(data, start, |block| classify_avx2(block), prefix_xor)
 }
 
 /// [`value_end`] with one 64-byte compare per byte class instead of four 16-byte ones.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512bw")]
+#[target_feature(enable = "avx512bw,pclmulqdq")]
 fn value_end_avx512(data: &[u8], start: usize) -> Result<usize, StructureError> {
-    // The closure inherits this function's target features.
-    value_end_with(data, start, |block| classify_avx512(block))
+    // The closures inherit this function's target features.
+    value_end_with(
+        data,
+        start,
+        |block| classify_avx512(block),
+        |bits| prefix_xor_clmul(bits),
+    )
+}
+
+/// [`prefix_xor`] in one carry-less multiplication by all ones.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "pclmulqdq")]
+fn prefix_xor_clmul(bits: u64) -> u64 {
+    use std::arch::x86_64::{_mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x};
+    let product = _mm_clmulepi64_si128::<0>(_mm_set_epi64x(0, bits as i64), _mm_set_epi64x(0, -1));
+    _mm_cvtsi128_si64(product) as u64
 }
 
 #[inline(always)]
@@ -73,6 +89,7 @@ fn value_end_with(
     data: &[u8],
     start: usize,
     classify: impl Fn(&[u8; 64]) -> Masks,
+    prefix_xor: impl Fn(u64) -> u64,
 ) -> Result<usize, StructureError> {
     // The open brackets, innermost in bit 0: 1 for `[`, 0 for `{`.
     let mut open_arrays: u128 = 0;
@@ -389,7 +406,7 @@ mod tests {
                 );
                 // The narrower classifiers too, where the CPU would pick a wider one.
                 assert_eq!(
-                    value_end_with(data.as_bytes(), shift, classify),
+                    value_end_with(data.as_bytes(), shift, classify, prefix_xor),
                     expected,
                     "{value} at {shift}"
                 );
@@ -420,6 +437,35 @@ mod tests {
             );
         }
         masks
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn carry_less_prefix_xor_agrees_with_the_shifts() {
+        if !std::arch::is_x86_feature_detected!("pclmulqdq") {
+            eprintln!("skipped: no PCLMULQDQ");
+            return;
+        }
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let singles = (0..64).map(|bit| 1u64 << bit);
+        let random = std::iter::repeat_with(|| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        });
+        for bits in [0, u64::MAX]
+            .into_iter()
+            .chain(singles)
+            .chain(random.take(10_000))
+        {
+            // SAFETY: the CPU has PCLMULQDQ, checked above.
+            assert_eq!(
+                unsafe { prefix_xor_clmul(bits) },
+                prefix_xor(bits),
+                "{bits:#x}"
+            );
+        }
     }
 
     #[test]
