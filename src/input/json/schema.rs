@@ -281,15 +281,31 @@ const CLIENT_PARTS: Parts = Parts::CLIENT.with(Parts::USER_AGENT).with(Parts::GE
 /// `actor`: who did it.
 fn actor<'a>(cursor: &mut Cursor<'a>, actor: &mut crate::event::Actor<'a>) -> Result<()> {
     nested(cursor, |cursor, key| {
-        match folded(&key, &mut [0; LONGEST_KEY]) {
-            b"id" => actor.id = lenient_text(cursor)?,
-            b"type" => actor.kind = lenient_text(cursor)?,
-            b"alternateid" => actor.alternate_id = lenient_text(cursor)?,
-            b"displayname" => actor.display_name = lenient_text(cursor)?,
-            _ => cursor.skip_unread()?,
-        }
-        Ok(())
+        let crate::event::Actor {
+            id,
+            kind,
+            alternate_id,
+            display_name,
+        } = actor;
+        identity_entry(cursor, &key, [id, kind, alternate_id, display_name])
     })
+}
+
+/// One entry of an actor or a target, which identify themselves alike: into `id`, `type`,
+/// `alternateId` and `displayName`.
+fn identity_entry<'a>(
+    cursor: &mut Cursor<'a>,
+    key: &[u8],
+    [id, kind, alternate_id, display_name]: [&mut Text<'a>; 4],
+) -> Result<()> {
+    match folded(key, &mut [0; LONGEST_KEY]) {
+        b"id" => *id = lenient_text(cursor)?,
+        b"type" => *kind = lenient_text(cursor)?,
+        b"alternateid" => *alternate_id = lenient_text(cursor)?,
+        b"displayname" => *display_name = lenient_text(cursor)?,
+        _ => cursor.skip_unread()?,
+    }
+    Ok(())
 }
 
 /// `client`: the `parts` of it that are read.
@@ -365,14 +381,13 @@ pub fn targets<'a>(cursor: &mut Cursor<'a>) -> Result<Vec<Target<'a>>> {
         }
         let mut target = Target::default();
         cursor.object(|cursor, key| {
-            match folded(&key, &mut [0; LONGEST_KEY]) {
-                b"id" => target.id = lenient_text(cursor)?,
-                b"type" => target.kind = lenient_text(cursor)?,
-                b"alternateid" => target.alternate_id = lenient_text(cursor)?,
-                b"displayname" => target.display_name = lenient_text(cursor)?,
-                _ => cursor.skip_unread()?,
-            }
-            Ok(())
+            let Target {
+                id,
+                kind,
+                alternate_id,
+                display_name,
+            } = &mut target;
+            identity_entry(cursor, &key, [id, kind, alternate_id, display_name])
         })?;
         targets.push(target);
         Ok(())
