@@ -32,10 +32,13 @@ pub trait Aggregate: Send {
     const CHUNKS_PER_BATCH: usize = 16;
     /// The part of [`Aggregate::PARTS`] that `add` reads only for the events
     /// [`Aggregate::needs_parts`] accepts: the JSON reader steps over it and goes back for it
-    /// when an event needs it, which spares walking its objects in most events.
-    const DEFERRABLE: Parts = Parts::CORE;
-    /// Whether `add` reads [`Aggregate::DEFERRABLE`] for `event`, of which only the fields
-    /// outside it are read yet. A question of the event and the aggregate's settings, not of
+    /// when an event needs it, which spares walking its objects in most events. None when
+    /// most events need it (going back would double the work).
+    fn deferrable(&self) -> Parts {
+        Parts::CORE
+    }
+    /// Whether `add` reads [`Aggregate::deferrable`] parts for `event`, of which only the
+    /// other fields are read yet. A question of the event and the aggregate's settings, not of
     /// what it has counted.
     fn needs_parts(&self, _event: &Event<'_>) -> bool {
         true
@@ -559,13 +562,13 @@ impl<'o, A> ChunkFold<'o, A> {
     }
 }
 
-/// The parts of [`Aggregate::DEFERRABLE`] read only for the events that need them: none with a
+/// The parts of [`Aggregate::deferrable`] read only for the events that need them: none with a
 /// filter, which may read any part of every event.
-fn deferrable<A: Aggregate>(options: &Options) -> Parts {
+fn deferrable<A: Aggregate>(options: &Options, aggregate: &A) -> Parts {
     if options.filter.is_some() {
         Parts::CORE
     } else {
-        A::DEFERRABLE
+        aggregate.deferrable()
     }
 }
 
@@ -577,7 +580,7 @@ fn needs_parts<A: Aggregate>(options: &Options, aggregate: &A, event: &Event<'_>
 
 impl<A: Aggregate> EventSink for ChunkFold<'_, A> {
     fn deferrable(&self) -> Parts {
-        deferrable::<A>(self.options)
+        deferrable(self.options, &self.aggregate)
     }
 
     fn needs_parts(&self, event: &Event<'_>) -> bool {
@@ -613,7 +616,7 @@ struct Refold<'k, A> {
 
 impl<A: Aggregate> EventSink for Refold<'_, A> {
     fn deferrable(&self) -> Parts {
-        deferrable::<A>(self.options)
+        deferrable(self.options, &self.aggregate)
     }
 
     fn needs_parts(&self, event: &Event<'_>) -> bool {

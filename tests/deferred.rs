@@ -1,4 +1,4 @@
-//! Parts an aggregate reads only for some events (`Aggregate::DEFERRABLE`) are stepped over in
+//! Parts an aggregate reads only for some events (`Aggregate::deferrable`) are stepped over in
 //! the others and read when an event needs them: for those events, and for the records it
 //! reports, deferring changes nothing, whatever the chunk size and thread count; what it
 //! changes is that an object of an event that does not need it is checked for structure only.
@@ -31,7 +31,10 @@ struct Deferring(Vec<Value>);
 
 impl Aggregate for Deferring {
     const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
-    const DEFERRABLE: Parts = Self::PARTS;
+
+    fn deferrable(&self) -> Parts {
+        Self::PARTS
+    }
 
     fn needs_parts(&self, event: &Event<'_>) -> bool {
         failure_of(event)
@@ -156,5 +159,46 @@ fn deferring_gives_the_same_result_whatever_the_chunks() {
                 "chunks of {chunk_size} bytes on {threads} threads"
             );
         }
+    }
+}
+
+/// The commands: `timeline` reads actors and clients of failures and denials only, so the
+/// success whose actor lacks a comma and the one whose client ends in a stray comma count as
+/// read, where `agents --all` and `summary`, which read them for every event, skip them.
+#[test]
+fn timeline_skips_only_the_records_broken_where_it_reads() {
+    let path = format!("testdata/{NAME}");
+    let warning = |line: usize, why: &str, at: usize| {
+        format!(
+            "authsift: warning: {path}:{line}: skipped record (invalid JSON: {why}) at byte {at}\n"
+        )
+    };
+    let duplicate = format!(
+        "authsift: note: {path}: 1 duplicate event (same uuid and published time as an event \
+         already read) counted once\n"
+    );
+    let (_, stderr, code) = common::authsift(&["timeline", &path]);
+    assert_eq!(
+        (stderr, code),
+        (
+            warning(3, "expected `,` or `}`", 490)
+                + &warning(7, "invalid literal", 1494)
+                + &format!("authsift: warning: {path}: 2 records skipped (invalid JSON 2)\n")
+                + &duplicate,
+            0
+        )
+    );
+    let every_event = warning(2, "expected `,` or `}`", 250)
+        + &warning(3, "expected `,` or `}`", 490)
+        + &warning(5, "expected a key", 1047)
+        + &format!("authsift: warning: {path}: 4 records skipped (invalid JSON 4)\n")
+        + &duplicate;
+    for command in [&["agents", "--all"][..], &["summary"]] {
+        let (_, stderr, code) = common::authsift(&[command, &[path.as_str()]].concat());
+        assert_eq!(
+            (stderr.as_str(), code),
+            (every_event.as_str(), 0),
+            "{command:?}"
+        );
     }
 }

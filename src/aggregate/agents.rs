@@ -77,7 +77,14 @@ pub struct AgentRow {
 
 impl Aggregate for Agents {
     const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT).with(Parts::USER_AGENT);
-    const DEFERRABLE: Parts = Self::PARTS;
+    /// With `--all` every event is counted: nothing to defer.
+    fn deferrable(&self) -> Parts {
+        if self.all_events {
+            Parts::CORE
+        } else {
+            Self::PARTS
+        }
+    }
 
     /// Only legacy events are counted, unless `--all-events`.
     fn needs_parts(&self, event: &Event<'_>) -> bool {

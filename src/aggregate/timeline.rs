@@ -169,7 +169,9 @@ impl Timeline {
 
 impl Aggregate for Timeline {
     const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
-    const DEFERRABLE: Parts = Self::PARTS;
+    fn deferrable(&self) -> Parts {
+        Self::PARTS
+    }
 
     /// Only failures and denials (legacy ones with `--legacy-only`) are counted.
     fn needs_parts(&self, event: &Event<'_>) -> bool {
