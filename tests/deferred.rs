@@ -200,5 +200,65 @@ fn timeline_skips_only_the_records_broken_where_it_reads() {
             (every_event.as_str(), 0),
             "{command:?}"
         );
+
+fn run_bytes<A: Aggregate + Default>(data: &[u8]) -> Run<A> {
+    let options = Options {
+        examples_per_kind: 10,
+        ..Options::default()
+    };
+    read_bytes("input.ndjson", data, &options, A::default).expect("run succeeds")
+}
+
+/// Records that are not events a deferring aggregate counts, for reasons the deferred objects
+/// do not decide, are reported as reading them in full reports them: a broken object is
+/// invalid JSON before it is a missing field, an unreadable time or an envelope.
+#[test]
+fn broken_deferred_objects_are_reported_as_reading_in_full_does() {
+    let failure = r#""eventType":"user.session.start","outcome":{"result":"FAILURE"}"#;
+    let cases = [
+        // An Event Hook envelope whose own actor breaks the grammar: skipped whole, its events
+        // not counted.
+        format!(
+            r#"{{"eventType":"com.okta.event_hook","actor":{{"a":1 "b":2}},"data":{{"events":[{{"uuid":"u1","published":"2024-05-01T00:00:01Z",{failure},"actor":{{"alternateId":"x@example.com"}}}}]}}}}"#
+        ),
+        format!(
+            r#"{{"eventType":"com.okta.event_hook","client":{{"ipAddress":"192.0.2.1",}},"data":{{"events":[{{"uuid":"u1","published":"2024-05-01T00:00:01Z",{failure}}}]}}}}"#
+        ),
+        // No uuid, or an unreadable time: invalid JSON all the same.
+        format!(r#"{{"actor":{{"a":1 "b":2}},"published":"2024-05-01T00:00:01Z",{failure}}}"#),
+        format!(r#"{{"uuid":"u1","actor":{{"a":1 "b":2}},"published":"yesterday",{failure}}}"#),
+        // A failure, which needs its actor and client: the error where reading in full finds it,
+        // not where the structure scan stopped.
+        format!(
+            r#"{{"uuid":"u1","actor":{{"alternateId":foo}},"published":"2024-05-01T00:00:01Z",{failure}}}"#
+        ),
+        format!(
+            r#"{{"uuid":"u1","actor":{{"alternateId":"x@example.com,"id":"1"}},"published":"2024-05-01T00:00:01Z",{failure}}}"#
+        ),
+        format!(
+            r#"{{"uuid":"u1","client":{{"ipAddress":"192.0.2.1"]}},"published":"2024-05-01T00:00:01Z",{failure}}}"#
+        ),
+    ];
+    for case in cases {
+        let input = format!("{case}\n");
+        let eager = run_bytes::<Eager>(input.as_bytes());
+        let deferring = run_bytes::<Deferring>(input.as_bytes());
+        let (eager_file, deferring_file) = (&eager.files[0], &deferring.files[0]);
+        assert_eq!(
+            (
+                &deferring.aggregate.0,
+                deferring_file.events,
+                &deferring_file.skipped,
+                &deferring_file.messages
+            ),
+            (
+                &eager.aggregate.0,
+                eager_file.events,
+                &eager_file.skipped,
+                &eager_file.messages
+            ),
+            "{case}"
+        );
+        assert_eq!(eager_file.events, 0, "{case}");
     }
 }
