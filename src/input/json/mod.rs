@@ -179,7 +179,25 @@ fn read_deferring<S: EventSink>(
     let mut deferrable = out.sink.deferrable();
     loop {
         let mut cursor = Cursor::new(data, start);
-        let record = schema::record(&mut cursor, parts, deferrable)?;
+        let record = match schema::record(&mut cursor, parts, deferrable) {
+            Ok(record) => record,
+            // The structure scan of a deferred object stops elsewhere than reading it would, and
+            // says other things (a bare word is "outside a string", not "an invalid literal"):
+            // the error reported is the one reading in full finds.
+            Err(_) if deferrable != Parts::CORE => {
+                deferrable = Parts::CORE;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        // Deferred objects are read only for an event that needs them: those of an envelope
+        // itself, or of a record that is no event (one without a uuid or a readable time), would
+        // never be, and one that breaks the grammar must make the record invalid JSON all the same.
+        let own = record.deferred();
+        if !own.is_empty() && record.is_envelope() {
+            deferrable = Parts::CORE;
+            continue;
+        }
         let mut undeferred = false;
         record.into_events(&mut |event| match event {
             Ok((_, deferred)) if deferred.repeated => undeferred = true,
@@ -193,6 +211,7 @@ fn read_deferring<S: EventSink>(
                 }
                 out.sink.event(event);
             }
+            Err(_) if !own.is_empty() => undeferred = true,
             Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
         });
         if !undeferred {

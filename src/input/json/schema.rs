@@ -412,13 +412,23 @@ impl<'a> Record<'a> {
         self.uuid.is_some() && self.published.is_some() && self.event_type.is_some()
     }
 
+    /// Whether the record stands for an Event Hook envelope's events rather than for itself.
+    pub fn is_envelope(&self) -> bool {
+        self.uuid.is_none() && self.envelope.is_some()
+    }
+
+    /// Where the objects left unread in the record itself begin (not in an envelope's events).
+    pub fn deferred(&self) -> Deferred {
+        self.deferred
+    }
+
     /// The events this record stands for: itself, or an envelope's events when it has no uuid;
     /// each with what was deferred in it.
     pub fn into_events(
         self,
         emit: &mut impl FnMut(std::result::Result<(&mut Event<'a>, Deferred), (ProblemKind, String)>),
     ) {
-        if self.uuid.is_none()
+        if self.is_envelope()
             && let Some(events) = self.envelope
         {
             for inner in events {
