@@ -75,9 +75,9 @@ impl Parts {
         self.0 & part.0 == part.0
     }
 
-    /// Whether any of `other` is among these parts.
-    pub const fn has_any(self, other: Parts) -> bool {
-        self.0 & other.0 != 0
+    /// The parts in both.
+    pub const fn within(self, other: Parts) -> Parts {
+        Parts(self.0 & other.0)
     }
 }
 

@@ -200,6 +200,8 @@ fn timeline_skips_only_the_records_broken_where_it_reads() {
             (every_event.as_str(), 0),
             "{command:?}"
         );
+    }
+}
 
 fn run_bytes<A: Aggregate + Default>(data: &[u8]) -> Run<A> {
     let options = Options {

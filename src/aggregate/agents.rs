@@ -86,7 +86,7 @@ impl Aggregate for Agents {
         }
     }
 
-    /// Only legacy events are counted, unless `--all-events`.
+    /// Only legacy events are counted, unless `--all`.
     fn needs_parts(&self, event: &Event<'_>) -> bool {
         self.all_events || is_legacy(event)
     }

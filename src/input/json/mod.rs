@@ -167,9 +167,10 @@ fn read_object<S: EventSink>(
 
 /// Reads the record at `start` and hands its events to the sink; returns the offset just past
 /// it. The parts the sink may defer are stepped over (checked for structure only) and read only
-/// for the events that need them; when that cannot be done (a deferred key repeated, or the
-/// grammar broken inside one), the record is read again without deferring, so that for those
-/// events, and for the errors reported, deferring changes nothing.
+/// for the events that need them. Whenever that does not give what reading in full would for
+/// such an event — a deferred key repeated, any error, an envelope's own objects, a record that
+/// is no event — the record is read again without deferring. So deferring changes nothing but
+/// this: an event that does not need its deferred objects is not checked token by token there.
 fn read_deferring<S: EventSink>(
     data: &[u8],
     start: usize,

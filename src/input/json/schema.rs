@@ -31,7 +31,8 @@ pub struct Deferred {
     actor: Option<usize>,
     client: Option<usize>,
     /// One of them stands more than once (a later one adds to and overrides the earlier), and
-    /// the record must be read again without deferring.
+    /// the record must be read again without deferring, whether its event needs them or not:
+    /// only reading them in order tells what they leave.
     pub repeated: bool,
 }
 
@@ -53,20 +54,41 @@ impl Deferred {
     }
 }
 
-/// Leaves the value at the cursor unread when `part` is deferred, noting where it begins in
-/// `at`; `None` when it is to be read now.
-fn defer(
-    cursor: &mut Cursor<'_>,
-    deferrable: Parts,
-    part: Parts,
-    at: &mut Option<usize>,
-    repeated: &mut bool,
-) -> Option<Result<()>> {
-    if !deferrable.has_any(part) {
-        return None;
+/// The objects that can be deferred.
+#[derive(Clone, Copy)]
+enum Deferrable {
+    Actor,
+    Client,
+}
+
+impl Deferrable {
+    /// The parts read from the object.
+    fn parts(self) -> Parts {
+        match self {
+            Deferrable::Actor => Parts::ACTOR,
+            Deferrable::Client => Parts::CLIENT.with(Parts::USER_AGENT).with(Parts::GEO),
+        }
     }
-    *repeated |= at.replace(cursor.pos).is_some();
-    Some(cursor.skip_unread())
+
+    /// Whether the object is left unread: when every part of it that is read may be deferred
+    /// (an object is read whole or not at all).
+    fn is_deferred(self, parts: Parts, deferrable: Parts) -> bool {
+        let read = parts.within(self.parts());
+        read != Parts::CORE && deferrable.has(read)
+    }
+}
+
+impl Deferred {
+    /// Steps over the object at the cursor, noting where it begins.
+    fn step_over(&mut self, object: Deferrable, cursor: &mut Cursor<'_>) -> Result<()> {
+        let at = match object {
+            Deferrable::Actor => &mut self.actor,
+            Deferrable::Client => &mut self.client,
+        };
+        let earlier = at.replace(cursor.pos);
+        self.repeated |= earlier.is_some();
+        cursor.skip_unread()
+    }
 }
 
 /// The optional fields, filled in as their keys are met.
@@ -139,10 +161,13 @@ fn read_part<'a>(
 }
 
 /// Reads the event object at the cursor: the `parts` of it a command needs, and the fields
-/// every command needs. The `actor` and `client` objects, when `deferrable` holds their parts,
-/// are checked for structure and left for [`Deferred::read_into`] (not in an envelope's events).
+/// every command needs. The `actor` and `client` objects, when `deferrable` holds the parts
+/// read from them, are checked for structure and left for [`Deferred::read_into`] (in the
+/// record itself, not in an envelope's events).
 pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts, deferrable: Parts) -> Result<Record<'a>> {
     let mut record = Record::default();
+    let defer_actor = Deferrable::Actor.is_deferred(parts, deferrable);
+    let defer_client = Deferrable::Client.is_deferred(parts, deferrable);
     cursor.object(|cursor, key| {
         let event = &mut record.event;
         let deferred = &mut record.deferred;
@@ -161,28 +186,12 @@ pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts, deferrable: Parts) -> R
                 }
                 Ok(())
             })?,
-            b"actor" => match defer(
-                cursor,
-                deferrable,
-                Parts::ACTOR,
-                &mut deferred.actor,
-                &mut deferred.repeated,
-            ) {
-                Some(skipped) => skipped?,
-                None => read_part(cursor, parts, Parts::ACTOR, |cursor| {
-                    actor(cursor, &mut event.actor)
-                })?,
-            },
-            b"client" => match defer(
-                cursor,
-                deferrable,
-                CLIENT_PARTS,
-                &mut deferred.client,
-                &mut deferred.repeated,
-            ) {
-                Some(skipped) => skipped?,
-                None => client(cursor, parts, &mut event.client)?,
-            },
+            b"actor" if defer_actor => deferred.step_over(Deferrable::Actor, cursor)?,
+            b"actor" => read_part(cursor, parts, Parts::ACTOR, |cursor| {
+                actor(cursor, &mut event.actor)
+            })?,
+            b"client" if defer_client => deferred.step_over(Deferrable::Client, cursor)?,
+            b"client" => client(cursor, parts, &mut event.client)?,
             b"securitycontext" => read_part(cursor, parts, Parts::SECURITY, |cursor| {
                 nested(cursor, |cursor, key| {
                     let security = &mut event.security;
@@ -274,9 +283,6 @@ fn key_text(key: Cow<'_, [u8]>) -> Cow<'_, str> {
         Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
     }
 }
-
-/// The parts read from `client`.
-const CLIENT_PARTS: Parts = Parts::CLIENT.with(Parts::USER_AGENT).with(Parts::GEO);
 
 /// `actor`: who did it.
 fn actor<'a>(cursor: &mut Cursor<'a>, actor: &mut crate::event::Actor<'a>) -> Result<()> {
