@@ -191,17 +191,15 @@ fn read_deferring<S: EventSink>(
             }
             Err(error) => return Err(error),
         };
-        // Deferred objects are read only for an event that needs them: those of an envelope
-        // itself, or of a record that is no event (one without a uuid or a readable time), would
-        // never be, and one that breaks the grammar must make the record invalid JSON all the same.
+        // Objects repeated must be read in order to tell what they leave; an envelope's own
+        // are never read for an event, yet a broken one makes the whole record invalid JSON.
         let own = record.deferred();
-        if !own.is_empty() && record.is_envelope() {
+        if own.repeated || (!own.is_empty() && record.is_envelope()) {
             deferrable = Parts::CORE;
             continue;
         }
         let mut undeferred = false;
         record.into_events(&mut |event| match event {
-            Ok((_, deferred)) if deferred.repeated => undeferred = true,
             Ok((event, deferred)) => {
                 if !deferred.is_empty()
                     && out.sink.needs_parts(event)
@@ -212,6 +210,8 @@ fn read_deferring<S: EventSink>(
                 }
                 out.sink.event(event);
             }
+            // A record that is no event (no uuid, an unreadable time) is reported as invalid
+            // JSON first when a deferred object of it breaks the grammar.
             Err(_) if !own.is_empty() => undeferred = true,
             Err((kind, detail)) => out.problems.push(Problem::new(kind, start, detail)),
         });
