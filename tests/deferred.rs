@@ -26,14 +26,19 @@ fn describe(event: &Event<'_>) -> Value {
     })
 }
 
+/// The failures and denials of a run, described; `DEFER` says whether their actor and client
+/// are deferred, so that a deferring run and one that reads in full compare.
 #[derive(Default)]
-struct Deferring(Vec<Value>);
+struct Failures<const DEFER: bool>(Vec<Value>);
 
-impl Aggregate for Deferring {
+type Deferring = Failures<true>;
+type Eager = Failures<false>;
+
+impl<const DEFER: bool> Aggregate for Failures<DEFER> {
     const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
 
     fn deferrable(&self) -> Parts {
-        Self::PARTS
+        if DEFER { Self::PARTS } else { Parts::CORE }
     }
 
     fn needs_parts(&self, event: &Event<'_>) -> bool {
@@ -51,27 +56,20 @@ impl Aggregate for Deferring {
     }
 }
 
-#[derive(Default)]
-struct Eager(Vec<Value>);
-
-impl Aggregate for Eager {
-    const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
-
-    fn add(&mut self, event: &Event<'_>) {
-        if failure_of(event) {
-            self.0.push(describe(event));
-        }
-    }
-
-    fn merge(&mut self, later: Self) {
-        self.0.extend(later.0);
-    }
-}
-
 const NAME: &str = "shapes/deferred.ndjson";
 
+/// Reads the fixture in chunks of `chunk_size` bytes on `threads` threads.
 fn run<A: Aggregate + Default>(chunk_size: usize, threads: usize) -> Run<A> {
     let data = std::fs::read(testdata(NAME)).expect("fixture");
+    read_with(NAME, &data, chunk_size, threads)
+}
+
+fn read_with<A: Aggregate + Default>(
+    name: &str,
+    data: &[u8],
+    chunk_size: usize,
+    threads: usize,
+) -> Run<A> {
     let options = Options {
         chunk_size,
         examples_per_kind: 10,
@@ -81,7 +79,7 @@ fn run<A: Aggregate + Default>(chunk_size: usize, threads: usize) -> Run<A> {
         .num_threads(threads)
         .build()
         .expect("thread pool")
-        .install(|| read_bytes(NAME, &data, &options, A::default).expect("run succeeds"))
+        .install(|| read_bytes(name, data, &options, A::default).expect("run succeeds"))
 }
 
 #[test]
@@ -204,11 +202,7 @@ fn timeline_skips_only_the_records_broken_where_it_reads() {
 }
 
 fn run_bytes<A: Aggregate + Default>(data: &[u8]) -> Run<A> {
-    let options = Options {
-        examples_per_kind: 10,
-        ..Options::default()
-    };
-    read_bytes("input.ndjson", data, &options, A::default).expect("run succeeds")
+    read_with("input.ndjson", data, Options::default().chunk_size, 1)
 }
 
 /// Records that are not events a deferring aggregate counts, for reasons the deferred objects

@@ -169,6 +169,7 @@ impl Timeline {
 
 impl Aggregate for Timeline {
     const PARTS: Parts = Parts::ACTOR.with(Parts::CLIENT);
+
     fn deferrable(&self) -> Parts {
         Self::PARTS
     }
