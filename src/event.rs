@@ -28,6 +28,11 @@ pub struct Event<'a> {
     pub security_context: SecurityContext<'a>,
     /// `debugContext.debugData.requestUri`, the signal of WS-Trust (basic) authentication.
     pub request_uri: Text<'a>,
+    /// `debugContext.debugData.threatDetections` when a command reads it and not every entry
+    /// ([`Parts::THREATS`]), so that collecting them all is left to the commands that show
+    /// them; otherwise it is among `debug_data`. Read it with [`Event::debug_value`].
+    #[serde(skip)]
+    pub threat_detections: Text<'a>,
     /// The other `debugContext.debugData` entries with a value, in input order (JSON inputs
     /// only: the CSV exports carry no other debugData column).
     #[serde(serialize_with = "serialize_pairs")]
@@ -65,7 +70,9 @@ impl Parts {
     pub const TRANSACTION: Parts = Parts(1 << 7);
     /// `target[]`
     pub const TARGETS: Parts = Parts(1 << 8);
-    pub const ALL: Parts = Parts((1 << 9) - 1);
+    /// `debugContext.debugData.threatDetections`
+    pub const THREATS: Parts = Parts(1 << 9);
+    pub const ALL: Parts = Parts((1 << 10) - 1);
 
     pub const fn with(self, other: Parts) -> Parts {
         Parts(self.0 | other.0)
@@ -228,6 +235,7 @@ impl<'a> Event<'a> {
             client: Client::default(),
             security_context: SecurityContext::default(),
             request_uri: None,
+            threat_detections: None,
             debug_data: Vec::new(),
             external_session_id: None,
             transaction_id: None,
@@ -301,6 +309,7 @@ impl Event<'_> {
                 is_proxy: self.security_context.is_proxy,
             },
             request_uri: owned(&self.request_uri),
+            threat_detections: owned(&self.threat_detections),
             debug_data: self
                 .debug_data
                 .iter()
@@ -326,10 +335,15 @@ impl Event<'_> {
         if key.eq_ignore_ascii_case("requestUri") {
             return self.request_uri.as_deref();
         }
-        self.debug_data
+        let entry = self
+            .debug_data
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_ref())
+            .map(|(_, v)| v.as_ref());
+        if key.eq_ignore_ascii_case("threatDetections") {
+            return entry.or(self.threat_detections.as_deref());
+        }
+        entry
     }
 }
 

@@ -521,7 +521,7 @@ impl Aggregate for Hunt {
         .with(Parts::USER_AGENT)
         .with(Parts::GEO)
         .with(Parts::SECURITY)
-        .with(Parts::DEBUG_DATA);
+        .with(Parts::THREATS);
 
     fn add(&mut self, event: &Event<'_>) {
         let Some(kind) = kind_of(&event.event_type) else {

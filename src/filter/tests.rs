@@ -374,6 +374,7 @@ fn full_event() -> Event<'static> {
             is_proxy: Some(false),
         },
         request_uri: text("/app/office365/0oa1x2y3z4AbCdEfG5h6/sso/wsfed/active"),
+        threat_detections: None,
         debug_data: vec![(Cow::Borrowed("threatSuspected"), Cow::Borrowed("false"))],
         external_session_id: text("unknown"),
         transaction_id: text("ZjJ4aXh0eWZ1bmN0aW9u"),

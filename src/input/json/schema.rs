@@ -103,6 +103,7 @@ struct Partial<'a> {
     client: crate::event::Client<'a>,
     security: crate::event::SecurityContext<'a>,
     request_uri: Text<'a>,
+    threat_detections: Text<'a>,
     debug_data: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     external_session_id: Text<'a>,
     transaction_id: Text<'a>,
@@ -217,10 +218,20 @@ pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts, deferrable: Parts) -> R
                     nested(cursor, |cursor, key| {
                         if key.eq_ignore_ascii_case(b"requestUri") {
                             event.request_uri = lenient_text(cursor)?;
-                        } else if !parts.has(Parts::DEBUG_DATA) {
+                        } else if parts.has(Parts::DEBUG_DATA) {
+                            if let Some(value) = lenient_text(cursor)? {
+                                event.debug_data.push((key_text(key), value));
+                            }
+                        } else if parts.has(Parts::THREATS)
+                            && key.eq_ignore_ascii_case(b"threatDetections")
+                        {
+                            // The first with a value, as the lookup among all entries finds.
+                            let value = lenient_text(cursor)?;
+                            if event.threat_detections.is_none() {
+                                event.threat_detections = value;
+                            }
+                        } else {
                             cursor.skip_unread()?;
-                        } else if let Some(value) = lenient_text(cursor)? {
-                            event.debug_data.push((key_text(key), value));
                         }
                         Ok(())
                     })
@@ -478,6 +489,7 @@ impl<'a> Record<'a> {
             client: partial.client,
             security_context: partial.security,
             request_uri: partial.request_uri,
+            threat_detections: partial.threat_detections,
             debug_data: partial.debug_data,
             external_session_id: partial.external_session_id,
             transaction_id: partial.transaction_id,
@@ -491,15 +503,44 @@ mod tests {
     use super::*;
 
     fn read(json: &str) -> Vec<std::result::Result<Event<'_>, (ProblemKind, String)>> {
+        read_parts(json, Parts::ALL)
+    }
+
+    fn read_parts(
+        json: &str,
+        parts: Parts,
+    ) -> Vec<std::result::Result<Event<'_>, (ProblemKind, String)>> {
         let mut events = Vec::new();
-        record(
-            &mut Cursor::new(json.as_bytes(), 0),
-            Parts::ALL,
-            Parts::CORE,
-        )
-        .expect("valid JSON")
-        .into_events(&mut |e| events.push(e.map(|(event, _)| event.clone())));
+        record(&mut Cursor::new(json.as_bytes(), 0), parts, Parts::CORE)
+            .expect("valid JSON")
+            .into_events(&mut |e| events.push(e.map(|(event, _)| event.clone())));
         events
+    }
+
+    /// `hunt` reads only `threatDetections` of the debugData entries, and finds the value a
+    /// lookup among all of them finds: the first that is not null.
+    #[test]
+    fn threat_detections_alone_are_the_value_all_entries_give() {
+        let json = r#"{"uuid":"u1","published":"2024-05-01T00:00:00Z","eventType":"x",
+            "debugContext":{"debugData":{"threatDetections":null,"risk":"{level=HIGH}",
+            "ThreatDetections":"{\"Password Spray\":\"HIGH\"}","threatDetections":"later"}}}"#;
+        for (parts, risk) in [
+            (Parts::THREATS, None),
+            (Parts::DEBUG_DATA, Some("{level=HIGH}")),
+            (Parts::ALL, Some("{level=HIGH}")),
+        ] {
+            let events = read_parts(json, parts);
+            let event = events[0].as_ref().expect("an event");
+            assert_eq!(
+                event.debug_value("threatDetections"),
+                Some(r#"{"Password Spray":"HIGH"}"#),
+                "{parts:?}"
+            );
+            assert_eq!(event.debug_value("risk"), risk, "{parts:?}");
+        }
+        let events = read_parts(json, Parts::SECURITY);
+        let event = events[0].as_ref().expect("an event");
+        assert_eq!(event.debug_value("threatDetections"), None);
     }
 
     #[test]
