@@ -50,6 +50,7 @@ pub const DETECTION: Detection = Detection {
               lockout. Ours keeps both thresholds, slides the windows, and leaves single lockouts \
               to the brute-force detection that explains them.",
     credit: None,
+    reads_earlier: false,
     run,
 };
 

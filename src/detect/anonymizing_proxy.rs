@@ -19,6 +19,7 @@ pub const DETECTION: Detection = Detection {
               user.session.start with isProxy true, level high. Ours also covers basic-auth and \
               other credential checks, groups per IP, and keeps high for successes.",
     credit: Some("kelnage (Sigma bde30855-5c53-4c18-ae90-1ff79ebc9578, DRL 1.1)"),
+    reads_earlier: false,
     run,
 };
 

@@ -36,6 +36,7 @@ pub const DETECTION: Detection = Detection {
               15 minutes). Ours needs no minimum of addresses, so a single-source brute force \
               counts too, and slides the window.",
     credit: None,
+    reads_earlier: false,
     run,
 };
 

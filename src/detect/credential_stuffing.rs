@@ -42,6 +42,7 @@ pub const DETECTION: Detection = Detection {
               total attempts, slides the window, and leaves users above the cap out of the count \
               instead of letting them veto it.",
     credit: None,
+    reads_earlier: false,
     run,
 };
 

@@ -68,6 +68,7 @@ pub const DETECTION: Detection = Detection {
               account in the same minutes does not hide the spray), ignores addresses where \
               sign-ins mostly succeed, and requires that no IP dominates.",
     credit: None,
+    reads_earlier: false,
     run,
 };
 

@@ -24,6 +24,7 @@ pub const DETECTION: Detection = Detection {
               Ours keeps successes only, also recognises /sso/wsfed/active and app.rich_client.* \
               events, groups them per user and raises scripted clients to high.",
     credit: None,
+    reads_earlier: false,
     run,
 };
 

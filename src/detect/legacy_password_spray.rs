@@ -32,6 +32,7 @@ pub const DETECTION: Detection = Detection {
               from one IP in 5 minutes). Ours counts basic-auth failures only, over a sliding \
               1-hour window, because basic-auth sprays are paced to stay under lockout.",
     credit: None,
+    reads_earlier: false,
     run,
 };
 

@@ -49,6 +49,7 @@ pub const DETECTION: Detection = Detection {
               keeps proxied sign-ins (anonymizing-proxy reports them too), and raises severity on \
               the Panther speed.",
     credit: None,
+    reads_earlier: false,
     run,
 };
 

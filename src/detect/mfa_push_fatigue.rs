@@ -8,7 +8,7 @@ use rustc_hash::FxHashSet;
 
 use crate::detect::params::{Param, Unit, Values};
 use crate::detect::records::{Kind, Outcome, Record, Uuid};
-use crate::detect::window::{Tally, episodes, group_by};
+use crate::detect::window::{Tally, episodes, group_by, index_by};
 use crate::detect::{Context, Detection, Finding, Key, Severity, span};
 use crate::time::Timestamp;
 
@@ -46,6 +46,7 @@ pub const DETECTION: Detection = Detection {
               within 10 minutes). Ours counts unanswered pushes and Identity Engine MFA failures \
               too, and escalates only a success from the address that requested the pushes.",
     credit: None,
+    reads_earlier: false,
     run,
 };
 
@@ -78,7 +79,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             .filter(|r| matches!(r.kind(), Kind::PushSent | Kind::PushDenied | Kind::Mfa)),
         |r| table.text(r.user),
     );
-    let sign_ins = group_by(
+    let sign_ins = index_by(
         context.records.iter().filter(|r| r.is_successful_sign_in()),
         |r| table.text(r.user),
     );

@@ -25,6 +25,7 @@ pub mod threatinsight;
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
@@ -68,6 +69,9 @@ pub struct Detection {
     pub closest: &'static str,
     /// The author a finding must credit, for detections derived from a Sigma rule (DRL 1.1).
     pub credit: Option<&'static str>,
+    /// Whether `run` reads [`Context::earlier`]: such a detection runs once every detection
+    /// before it in the catalogue has; the others run side by side.
+    pub reads_earlier: bool,
     pub run: fn(&Context<'_>, &Values<'_>) -> Vec<Finding>,
 }
 
@@ -273,15 +277,22 @@ fn serialize_counts<S: serde::Serializer>(
 /// Runs every detection over `records` (time-sorted) and returns the findings by window start,
 /// then severity (most severe first), detection id and key.
 pub fn hunt(records: &Records, settings: &Settings, show_secrets: bool) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = Vec::new();
-    for detection in CATALOGUE {
+    let run = |detection: &Detection, earlier: &[Finding]| {
         let context = Context {
             records: &records.records,
             table: &records.table,
-            earlier: &findings,
+            earlier,
             show_secrets,
         };
-        let found = (detection.run)(&context, &settings.of(detection.id));
+        (detection.run)(&context, &settings.of(detection.id))
+    };
+    let independent: Vec<Option<Vec<Finding>>> = CATALOGUE
+        .par_iter()
+        .map(|detection| (!detection.reads_earlier).then(|| run(detection, &[])))
+        .collect();
+    let mut findings: Vec<Finding> = Vec::new();
+    for (detection, found) in CATALOGUE.iter().zip(independent) {
+        let found = found.unwrap_or_else(|| run(detection, &findings));
         findings.extend(found);
     }
     findings.sort_by(|a, b| {

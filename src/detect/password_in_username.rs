@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 
 use crate::detect::params::{Param, Unit, Values};
 use crate::detect::records::{Kind, Record};
-use crate::detect::window::group_by;
+use crate::detect::window::index_by;
 use crate::detect::{Context, Detection, Finding, Key, Severity, plural, span};
 
 const OWNER_WITHIN: &str = "owner_within";
@@ -53,6 +53,7 @@ pub const DETECTION: Detection = Detection {
               mix of characters, so short names such as jdoe or DOMAIN\\user are not reported, \
               masks the secret, and names the likely owner.",
     credit: Some("kelnage (Sigma 91b76b84-8589-47aa-9605-c837583b82a9, DRL 1.1)"),
+    reads_earlier: false,
     run,
 };
 
@@ -142,7 +143,7 @@ pub fn mask(secret: &str) -> String {
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
     let within = values.millis(OWNER_WITHIN);
-    let sign_ins_from = group_by(
+    let sign_ins_from = index_by(
         context
             .records
             .iter()

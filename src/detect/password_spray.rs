@@ -58,6 +58,7 @@ pub const DETECTION: Detection = Detection {
               every failure reason, slides the window, and counts the users in the 2-8 band \
               instead of letting one user above 8 veto the spray.",
     credit: None,
+    reads_earlier: false,
     run,
 };
 

@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 
 use crate::detect::params::{Param, Unit, Values, format_value};
 use crate::detect::records::Record;
-use crate::detect::window::group_by;
+use crate::detect::window::index_by;
 use crate::detect::{Context, Detection, Finding, Key, Severity, failing_ips, plural};
 use crate::time::Timestamp;
 
@@ -63,6 +63,7 @@ pub const DETECTION: Detection = Detection {
               follows the attacking IPs rather than every sprayed user, adds the plain \
               failures-then-success case, and escalates basic-auth successes to critical.",
     credit: None,
+    reads_earlier: true,
     run,
 };
 
@@ -85,8 +86,8 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let window_text = format_value(Unit::Duration, values.get(WINDOW));
     let needed = values.count(FAILURES);
 
-    let mut attacks_from: BTreeMap<&str, Vec<Attack>> = BTreeMap::new();
-    let mut attacks_on: BTreeMap<&str, Vec<Attack>> = BTreeMap::new();
+    let mut attacks_from: FxHashMap<&str, Vec<Attack>> = FxHashMap::default();
+    let mut attacks_on: FxHashMap<&str, Vec<Attack>> = FxHashMap::default();
     for finding in context
         .earlier
         .iter()
@@ -110,8 +111,8 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 
     let failing = failing_ips(context);
     let failures = || context.records.iter().filter(|r| r.is_failed_sign_in());
-    let failures_from = group_by(failures(), |r| table.ip(r));
-    let failures_for = group_by(failures(), |r| table.text(r.user));
+    let failures_from = index_by(failures(), |r| table.ip(r));
+    let failures_for = index_by(failures(), |r| table.text(r.user));
     // The failures in `list` (time-sorted) within [from, to).
     let between = |list: Option<&Vec<&Record>>, from: i64, to: i64| -> usize {
         list.map_or(0, |list| {

@@ -23,6 +23,7 @@ pub const DETECTION: Detection = Detection {
     credit: Some(
         "Austin Songer @austinsonger (Sigma 5c82f0b9-3c6d-477f-a318-0e14a1df73e0, DRL 1.1)",
     ),
+    reads_earlier: false,
     run,
 };
 

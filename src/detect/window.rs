@@ -132,18 +132,27 @@ pub fn peak<T: Tally>(
 }
 
 /// `records` grouped by a text key (records without one are left out), each group in time order
-/// when `records` are.
-pub fn group_by<'r>(
+/// when `records` are, to be looked up by key.
+pub fn index_by<'r>(
     records: impl IntoIterator<Item = &'r Record>,
     key: impl Fn(&'r Record) -> Option<&'r str>,
-) -> BTreeMap<&'r str, Vec<&'r Record>> {
-    let mut groups: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+) -> FxHashMap<&'r str, Vec<&'r Record>> {
+    let mut groups: FxHashMap<&str, Vec<&Record>> = FxHashMap::default();
     for record in records {
         if let Some(k) = key(record) {
             groups.entry(k).or_default().push(record);
         }
     }
     groups
+}
+
+/// As [`index_by`], in key order. The groups are sorted once, not kept in order record by
+/// record: a sign-in log holds far more records than keys.
+pub fn group_by<'r>(
+    records: impl IntoIterator<Item = &'r Record>,
+    key: impl Fn(&'r Record) -> Option<&'r str>,
+) -> BTreeMap<&'r str, Vec<&'r Record>> {
+    index_by(records, key).into_iter().collect()
 }
 
 /// The episodes of every group, in key order: the key and the records of each episode.
