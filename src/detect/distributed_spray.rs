@@ -115,7 +115,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         .records
         .iter()
         .filter(|r| r.is_failed_sign_in())
-        .filter(|r| table.ip(r).is_some_and(|ip| failing.contains(ip)))
+        .filter(|r| table.ip_id(r).is_some_and(|ip| failing.contains(&ip)))
         .collect();
     let max_per_user = values.get(MAX_PER_USER);
     let mut tally = Spread {

@@ -30,7 +30,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::detect::params::{Param, Settings, Values};
-use crate::detect::records::{Record, Records, Table, Uuid};
+use crate::detect::records::{Record, Records, Table, TextId, Uuid};
 use crate::time::Timestamp;
 
 /// How bad a finding is, least to most.
@@ -309,10 +309,10 @@ pub fn hunt(records: &Records, settings: &Settings, show_secrets: bool) -> Vec<F
 /// The addresses from which more sign-ins failed than succeeded over the input. Offices, VPNs
 /// and homes, where people mostly sign in fine, are left out: their failures are typos, and
 /// counting them as attack sources floods a large tenant with findings.
-pub fn failing_ips<'a>(context: &Context<'a>) -> FxHashSet<&'a str> {
-    let mut tally: FxHashMap<&str, (u64, u64)> = FxHashMap::default();
+pub fn failing_ips(context: &Context<'_>) -> FxHashSet<TextId> {
+    let mut tally: FxHashMap<TextId, (u64, u64)> = FxHashMap::default();
     for record in context.records {
-        let Some(ip) = context.table.ip(record) else {
+        let Some(ip) = context.table.ip_id(record) else {
             continue;
         };
         if record.is_failed_sign_in() {

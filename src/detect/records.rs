@@ -432,7 +432,12 @@ impl Table {
 
     /// The client IP of `record`.
     pub fn ip(&self, record: &Record) -> Option<&str> {
-        self.text(self.source_of(record).ip)
+        self.text(self.ip_id(record))
+    }
+
+    /// The client IP of `record` by its id: equal ids are equal texts, and cheaper to hash.
+    pub fn ip_id(&self, record: &Record) -> Option<TextId> {
+        self.source_of(record).ip
     }
 
     /// Frees what only adding entries needs, once the records are complete.

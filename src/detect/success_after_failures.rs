@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::detect::params::{Param, Unit, Values, format_value};
-use crate::detect::records::Record;
+use crate::detect::records::{Record, TextId};
 use crate::detect::window::index_by;
 use crate::detect::{Context, Detection, Finding, Key, Severity, failing_ips, plural};
 use crate::time::Timestamp;
@@ -111,8 +111,9 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 
     let failing = failing_ips(context);
     let failures = || context.records.iter().filter(|r| r.is_failed_sign_in());
-    let failures_from = index_by(failures(), |r| table.ip(r));
-    let failures_for = index_by(failures(), |r| table.text(r.user));
+    // Users and IPs by id here: these lookups are made for every successful sign-in.
+    let failures_from = index_by(failures(), |r| table.ip_id(r));
+    let failures_for = index_by(failures(), |r| r.user);
     // The failures in `list` (time-sorted) within [from, to).
     let between = |list: Option<&Vec<&Record>>, from: i64, to: i64| -> usize {
         list.map_or(0, |list| {
@@ -121,9 +122,9 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         })
     };
 
-    let mut first_success: FxHashMap<(&str, &str), Timestamp> = FxHashMap::default();
+    let mut first_success: FxHashMap<(TextId, TextId), Timestamp> = FxHashMap::default();
     for success in context.records.iter().filter(|r| r.is_successful_sign_in()) {
-        if let (Some(user), Some(ip)) = (table.text(success.user), table.ip(success)) {
+        if let (Some(user), Some(ip)) = (success.user, table.ip_id(success)) {
             first_success
                 .entry((user, ip))
                 .or_insert(success.published());
@@ -132,13 +133,17 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
 
     let mut hits: BTreeMap<&str, Vec<(&Record, BTreeSet<String>)>> = BTreeMap::new();
     for success in context.records.iter().filter(|r| r.is_successful_sign_in()) {
-        let Some(user) = table.text(success.user) else {
+        let (Some(user_id), Some(user)) = (success.user, table.text(success.user)) else {
             continue;
         };
+        let ip_id = table.ip_id(success);
         let t = success.published();
         let since = t.0.saturating_sub(window);
         let mut reasons = BTreeSet::new();
-        if let Some(ip) = table.ip(success).filter(|ip| failing.contains(ip)) {
+        if let Some((ip_id, ip)) = ip_id
+            .filter(|ip| failing.contains(ip))
+            .and_then(|id| Some((id, table.text(Some(id))?)))
+        {
             let sources: BTreeSet<&str> = attacks_from
                 .get(ip)
                 .into_iter()
@@ -146,7 +151,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 .filter(|a| a.covers(t))
                 .map(|a| a.detection)
                 .collect();
-            let n = between(failures_from.get(ip), since, t.0);
+            let n = between(failures_from.get(&ip_id), since, t.0);
             if !sources.is_empty() {
                 let names: Vec<&str> = sources.into_iter().collect();
                 reasons.insert(format!("from {ip}, a source of {}", names.join(", ")));
@@ -158,12 +163,11 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         }
         // The user coming back from an address they had signed in from before it started.
         let returning = |from: Timestamp| {
-            table
-                .ip(success)
-                .and_then(|ip| first_success.get(&(user, ip)))
+            ip_id
+                .and_then(|ip| first_success.get(&(user_id, ip)))
                 .is_some_and(|first| *first < from)
         };
-        let user_failures = failures_for.get(user);
+        let user_failures = failures_for.get(&user_id);
         let n = between(user_failures, since, t.0);
         let first_failure = user_failures
             .and_then(|list| list.get(list.partition_point(|r| r.published().0 < since)))
@@ -206,16 +210,17 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 first.published().0.saturating_sub(window),
                 last.published().0,
             );
-            let own_failures: Vec<&Record> = failures_for
-                .get(user)
+            let own_failures: Vec<&Record> = first
+                .user
+                .and_then(|id| failures_for.get(&id))
                 .into_iter()
                 .flatten()
                 .copied()
                 .filter(|r| r.published().0 >= from && r.published().0 <= to)
                 .collect();
             let successes: Vec<&Record> = episode.iter().map(|(r, _)| *r).collect();
-            let success_ips: BTreeSet<&str> =
-                successes.iter().filter_map(|r| table.ip(r)).collect();
+            let success_ips: FxHashSet<TextId> =
+                successes.iter().filter_map(|r| table.ip_id(r)).collect();
             let source_failures: usize = success_ips
                 .iter()
                 .map(|ip| between(failures_from.get(ip), from, to))

@@ -4,6 +4,7 @@
 
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
+use std::hash::Hash;
 use std::ops::Range;
 
 use crate::detect::records::{Record, TextId};
@@ -131,13 +132,13 @@ pub fn peak<T: Tally>(
     most
 }
 
-/// `records` grouped by a text key (records without one are left out), each group in time order
-/// when `records` are, to be looked up by key.
-pub fn index_by<'r>(
+/// `records` grouped by a key (records without one are left out), each group in time order when
+/// `records` are, to be looked up by key.
+pub fn index_by<'r, K: Hash + Eq>(
     records: impl IntoIterator<Item = &'r Record>,
-    key: impl Fn(&'r Record) -> Option<&'r str>,
-) -> FxHashMap<&'r str, Vec<&'r Record>> {
-    let mut groups: FxHashMap<&str, Vec<&Record>> = FxHashMap::default();
+    key: impl Fn(&'r Record) -> Option<K>,
+) -> FxHashMap<K, Vec<&'r Record>> {
+    let mut groups: FxHashMap<K, Vec<&Record>> = FxHashMap::default();
     for record in records {
         if let Some(k) = key(record) {
             groups.entry(k).or_default().push(record);
