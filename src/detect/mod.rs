@@ -31,6 +31,7 @@ use serde::Serialize;
 
 use crate::detect::params::{Param, Settings, Values};
 use crate::detect::records::{Record, Records, Table, TextId, Uuid};
+use crate::memory::release_freed;
 use crate::time::Timestamp;
 
 /// How bad a finding is, least to most.
@@ -284,7 +285,10 @@ pub fn hunt(records: &Records, settings: &Settings, show_secrets: bool) -> Vec<F
             earlier,
             show_secrets,
         };
-        (detection.run)(&context, &settings.of(detection.id))
+        let found = (detection.run)(&context, &settings.of(detection.id));
+        // What a detection grouped is freed in its thread's arena, out of the other's reach.
+        release_freed();
+        found
     };
     let independent: Vec<Option<Vec<Finding>>> = CATALOGUE
         .par_iter()
