@@ -1,11 +1,9 @@
 //! `legacy-auth-success`: every successful legacy (basic-auth) sign-in, per user. Basic auth
 //! carries no second factor, so each success is a password-only sign-in, whoever made it.
 
-use std::collections::BTreeMap;
-
 use crate::classify::client::family;
 use crate::detect::params::Values;
-use crate::detect::records::Record;
+use crate::detect::window::group_by;
 use crate::detect::{Context, Detection, Finding, Key, Severity, plural};
 
 /// The client family of the scripting libraries and spray tools (see `classify::client`).
@@ -30,16 +28,13 @@ pub const DETECTION: Detection = Detection {
 
 fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
-    let mut by_user: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
-    for record in context
-        .records
-        .iter()
-        .filter(|r| r.legacy() && r.is_successful_sign_in())
-    {
-        if let Some(user) = table.text(record.user) {
-            by_user.entry(user).or_default().push(record);
-        }
-    }
+    let by_user = group_by(
+        context
+            .records
+            .iter()
+            .filter(|r| r.legacy() && r.is_successful_sign_in()),
+        |r| table.text(r.user),
+    );
     by_user
         .into_iter()
         .map(|(user, successes)| {
@@ -75,6 +70,7 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::records::Record;
     use crate::detect::testing::{at, fail, run, success, text, with_source};
 
     fn legacy(record: Record, user_agent: &str) -> Record {

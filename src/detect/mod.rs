@@ -23,8 +23,6 @@ pub mod password_spray;
 pub mod success_after_failures;
 pub mod threatinsight;
 
-use std::collections::BTreeSet;
-
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -186,36 +184,38 @@ impl Finding {
         table: &Table,
     ) -> Finding {
         let mut window: Option<(Timestamp, Timestamp)> = None;
-        let (mut users, mut ips, mut user_agents, mut countries, mut asns) = (
-            BTreeSet::new(),
-            BTreeSet::new(),
-            BTreeSet::new(),
-            BTreeSet::new(),
-            BTreeSet::new(),
-        );
-        // Equal uuid texts are equal `Uuid`s within one table, so these tell repeats apart.
+        // Users, IPs, user agents, countries and ASNs. Equal texts have equal ids within one
+        // table (and equal uuid texts equal `Uuid`s), so ids tell repeats apart.
+        let mut texts: [FxHashSet<TextId>; 5] = Default::default();
         let mut seen: FxHashSet<Uuid> = FxHashSet::default();
         let mut uuids: Vec<String> = Vec::new();
         for record in evidence {
             let t = record.published();
             window = Some(window.map_or((t, t), |(first, last)| (first.min(t), last.max(t))));
             let source = table.source_of(record);
-            for (set, value) in [
-                (&mut users, record.user),
-                (&mut ips, source.ip),
-                (&mut user_agents, source.user_agent),
-                (&mut countries, source.country),
-                (&mut asns, source.asn),
-            ] {
-                if let Some(value) = table.text(value) {
-                    set.insert(value);
-                }
+            let ids = [
+                record.user,
+                source.ip,
+                source.user_agent,
+                source.country,
+                source.asn,
+            ];
+            for (set, id) in texts.iter_mut().zip(ids) {
+                set.extend(id);
             }
             if seen.insert(record.uuid()) {
                 uuids.push(table.uuid(record.uuid()));
             }
         }
-        let sorted = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
+        let [users, ips, user_agents, countries, asns] = texts.map(|ids| {
+            let mut sorted: Vec<String> = ids
+                .into_iter()
+                .filter_map(|id| table.text(Some(id)))
+                .map(str::to_string)
+                .collect();
+            sorted.sort_unstable();
+            sorted
+        });
         let (start, end) = window.unwrap_or((Timestamp(0), Timestamp(0)));
         Finding {
             detection: detection.id,
@@ -225,11 +225,11 @@ impl Finding {
             end,
             key,
             counts: Vec::new(),
-            users: sorted(users),
-            ips: sorted(ips),
-            user_agents: sorted(user_agents),
-            countries: sorted(countries),
-            asns: sorted(asns),
+            users,
+            ips,
+            user_agents,
+            countries,
+            asns,
             evidence: uuids,
             details: String::new(),
             credit: detection.credit,
@@ -458,6 +458,8 @@ pub mod testing {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
