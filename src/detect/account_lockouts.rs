@@ -86,7 +86,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         .iter()
         .filter(|r| r.kind() == Kind::Lock && r.user.is_some())
         .collect();
-    let by_user = group_by(locks.iter().copied(), |r| table.text(r.user));
+    let by_user = group_by(locks.iter().copied(), table, |r| r.user);
     let per_user = keyed_episodes(&by_user, values.millis(USER_WINDOW), || Locks {
         users: Band::any(),
         count: 0,

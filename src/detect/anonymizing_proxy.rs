@@ -3,7 +3,7 @@
 
 use crate::detect::params::Values;
 use crate::detect::records::Outcome;
-use crate::detect::window::group_by;
+use crate::detect::window::group_by_text;
 use crate::detect::{Context, Detection, Finding, Key, Severity, plural};
 
 pub const DETECTION: Detection = Detection {
@@ -30,7 +30,7 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
         .iter()
         .filter(|r| r.is_failed_sign_in() || r.is_successful_sign_in())
         .filter(|r| table.source_of(r).proxy);
-    group_by(proxied, |r| Some(table.ip(r).unwrap_or("unknown")))
+    group_by_text(proxied, |r| Some(table.ip(r).unwrap_or("unknown")))
         .into_iter()
         .map(|(ip, sign_ins)| {
             let successes = sign_ins

@@ -61,7 +61,8 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
     let by_user = group_by(
         context.records.iter().filter(|r| r.is_failed_sign_in()),
-        |r| table.text(r.user),
+        table,
+        |r| r.user,
     );
     keyed_episodes(&by_user, values.millis(WINDOW), || Failures {
         count: 0,

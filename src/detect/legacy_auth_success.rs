@@ -33,7 +33,8 @@ fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
             .records
             .iter()
             .filter(|r| r.legacy() && r.is_successful_sign_in()),
-        |r| table.text(r.user),
+        table,
+        |r| r.user,
     );
     by_user
         .into_iter()

@@ -114,7 +114,8 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             .records
             .iter()
             .filter(|r| r.is_successful_sign_in() && table.source_of(r).country.is_some()),
-        |r| table.text(r.user),
+        table,
+        |r| r.user,
     );
     let max_speed = values.get(MAX_SPEED) as f64;
     keyed_episodes(&by_user, values.millis(WINDOW), || Countries {

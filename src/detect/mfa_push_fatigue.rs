@@ -77,14 +77,17 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             .records
             .iter()
             .filter(|r| matches!(r.kind(), Kind::PushSent | Kind::PushDenied | Kind::Mfa)),
-        |r| table.text(r.user),
+        table,
+        |r| r.user,
     );
     let sign_ins = index_by(
         context.records.iter().filter(|r| r.is_successful_sign_in()),
-        |r| table.text(r.user),
+        |r| r.user,
     );
     let mut findings = Vec::new();
     for (user, events) in &by_user {
+        // Every record of the group has the user's id.
+        let user_id = events.first().and_then(|r| r.user);
         let mut rejections: Vec<&Record> = Vec::new();
         let mut pending: Option<&Record> = None;
         let mut unanswered: FxHashSet<Uuid> = FxHashSet::default();
@@ -128,7 +131,12 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             let accepted: Vec<&Record> = events
                 .iter()
                 .filter(|r| r.kind() == Kind::Mfa)
-                .chain(sign_ins.get(user).into_iter().flatten())
+                .chain(
+                    user_id
+                        .and_then(|id| sign_ins.get(&id))
+                        .into_iter()
+                        .flatten(),
+                )
                 .copied()
                 .filter(|r| r.outcome() == Outcome::Success)
                 .filter(|r| r.published() > from && r.published() <= until)

@@ -148,7 +148,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             .records
             .iter()
             .filter(|r| r.kind() == Kind::SignIn && r.user.is_some()),
-        |r| table.ip(r),
+        |r| table.ip_id(r),
     );
     let mut by_secret: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
     for record in context.records.iter().filter(|r| r.is_failed_sign_in()) {
@@ -163,7 +163,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             let owners: Vec<(&Record, &Record)> = failures
                 .iter()
                 .filter_map(|failure| {
-                    let later = sign_ins_from.get(table.ip(failure)?)?;
+                    let later = sign_ins_from.get(&table.ip_id(failure)?)?;
                     let next = later
                         [later.partition_point(|r| r.published() <= failure.published())..]
                         .first()?;

@@ -88,7 +88,8 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
     let by_ip = group_by(
         context.records.iter().filter(|r| r.is_failed_sign_in()),
-        |r| table.ip(r),
+        table,
+        |r| table.ip_id(r),
     );
     let (min, max) = (values.get(MIN_PER_USER), values.get(MAX_PER_USER));
     let width = values.millis(WINDOW);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::detect::params::Values;
 use crate::detect::records::Kind;
-use crate::detect::window::group_by;
+use crate::detect::window::group_by_text;
 use crate::detect::{Context, Detection, Finding, Key, Severity, plural};
 
 pub const DETECTION: Detection = Detection {
@@ -68,7 +68,7 @@ fn severity_of(level: &str) -> Option<Severity> {
 fn run(context: &Context<'_>, _: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
     let threats = context.records.iter().filter(|r| r.kind() == Kind::Threat);
-    group_by(threats, |r| Some(table.ip(r).unwrap_or("unknown")))
+    group_by_text(threats, |r| Some(table.ip(r).unwrap_or("unknown")))
         .into_iter()
         .map(|(ip, events)| {
             let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::ops::Range;
 
-use crate::detect::records::{Record, TextId};
+use crate::detect::records::{Record, Table, TextId};
 use crate::detect::{Context, Detection, Finding, Key, plural, span};
 
 /// Running counts over the records inside a window.
@@ -54,7 +54,7 @@ pub fn users_in_band_per_ip<'r>(
     what: &str,
 ) -> Vec<Finding> {
     let table = context.table;
-    let by_ip = group_by(failures, |r| table.ip(r));
+    let by_ip = group_by(failures, table, |r| table.ip_id(r));
     keyed_episodes(&by_ip, width, || UsersInBand {
         band: band(),
         needed,
@@ -147,13 +147,26 @@ pub fn index_by<'r, K: Hash + Eq>(
     groups
 }
 
-/// As [`index_by`], in key order. The groups are sorted once, not kept in order record by
-/// record: a sign-in log holds far more records than keys.
-pub fn group_by<'r>(
+/// As [`index_by`] with a text key, in key order. The groups are sorted once, not kept in order
+/// record by record: a sign-in log holds far more records than keys.
+pub fn group_by_text<'r>(
     records: impl IntoIterator<Item = &'r Record>,
     key: impl Fn(&'r Record) -> Option<&'r str>,
 ) -> BTreeMap<&'r str, Vec<&'r Record>> {
     index_by(records, key).into_iter().collect()
+}
+
+/// As [`group_by_text`], keyed by the id of the text (a user or an IP): the record holds the
+/// id, where the text would be looked up in the table and hashed for every record.
+pub fn group_by<'r>(
+    records: impl IntoIterator<Item = &'r Record>,
+    table: &'r Table,
+    key: impl Fn(&'r Record) -> Option<TextId>,
+) -> BTreeMap<&'r str, Vec<&'r Record>> {
+    index_by(records, key)
+        .into_iter()
+        .filter_map(|(id, group)| Some((table.text(Some(id))?, group)))
+        .collect()
 }
 
 /// The episodes of every group, in key order: the key and the records of each episode.
