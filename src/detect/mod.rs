@@ -290,14 +290,27 @@ pub fn hunt(records: &Records, settings: &Settings, show_secrets: bool) -> Vec<F
         release_freed();
         found
     };
-    let independent: Vec<Option<Vec<Finding>>> = CATALOGUE
-        .par_iter()
-        .map(|detection| (!detection.reads_earlier).then(|| run(detection, &[])))
-        .collect();
-    let mut findings: Vec<Finding> = Vec::new();
-    for (detection, found) in CATALOGUE.iter().zip(independent) {
-        let found = found.unwrap_or_else(|| run(detection, &findings));
+    // Those that read no findings, side by side, in catalogue order.
+    let side_by_side = |detections: &[Detection]| -> Vec<Finding> {
+        let found: Vec<Vec<Finding>> = detections.par_iter().map(|d| run(d, &[])).collect();
+        found.concat()
+    };
+    // A detection that reads findings waits for every detection before it in the catalogue,
+    // while those after it that read none run beside it.
+    let first_reader = |detections: &[Detection]| {
+        detections
+            .iter()
+            .position(|d| d.reads_earlier)
+            .unwrap_or(detections.len())
+    };
+    let (independent, mut rest) = CATALOGUE.split_at(first_reader(CATALOGUE));
+    let mut findings = side_by_side(independent);
+    while let Some((reader, after)) = rest.split_first() {
+        let (independent, later) = after.split_at(first_reader(after));
+        let (found, beside) = rayon::join(|| run(reader, &findings), || side_by_side(independent));
         findings.extend(found);
+        findings.extend(beside);
+        rest = later;
     }
     findings.sort_by(|a, b| {
         a.start
