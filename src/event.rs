@@ -70,7 +70,8 @@ impl Parts {
     pub const TRANSACTION: Parts = Parts(1 << 7);
     /// `target[]`
     pub const TARGETS: Parts = Parts(1 << 8);
-    /// `debugContext.debugData.threatDetections`
+    /// `debugContext.debugData.threatDetections` alone: [`Parts::DEBUG_DATA`] holds it too,
+    /// among every entry.
     pub const THREATS: Parts = Parts(1 << 9);
     pub const ALL: Parts = Parts((1 << 10) - 1);
 

@@ -5,8 +5,9 @@
 
 /// How far ahead of the record being read its input is fetched: a record or two.
 const READ_AHEAD: usize = 4096;
-/// Pages as the CPU's prefetcher sees them: it stops at every 4 KiB boundary.
-const PAGE: usize = 4096;
+/// Pages as the CPU's prefetcher sees them (it stops at every 4 KiB boundary), and as the
+/// kernel maps and releases them.
+pub const PAGE: usize = 4096;
 /// Cache lines asked for at the start of each page ahead. The CPU's prefetcher follows a page
 /// once a few of its lines have been asked for, but does not cross into the next one; asking
 /// for every line of the page instead kept more loads in flight than the core holds, and NDJSON

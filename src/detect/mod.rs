@@ -473,7 +473,43 @@ pub mod testing {
 mod tests {
     use std::collections::BTreeSet;
 
+    use super::testing::{at, fail, run, run_after, success};
     use super::*;
+
+    /// A detection marked as reading no findings runs before any exist (`hunt`): given the
+    /// others' findings, it must find the same.
+    #[test]
+    fn detections_that_read_no_findings_find_the_same_given_findings() {
+        let mut records: Vec<Record> = (0..30)
+            .map(|i| fail(at(i * 10), "victim@example.com", "198.51.100.7"))
+            .collect();
+        records.extend(
+            (0..20).map(|i| fail(at(400 + i), &format!("u{i}@example.com"), "203.0.113.9")),
+        );
+        records.push(success(at(700), "victim@example.com", "198.51.100.7"));
+        records.push(success(at(710), "u3@example.com", "203.0.113.9"));
+        let earlier: Vec<Finding> = CATALOGUE
+            .iter()
+            .flat_map(|detection| run(detection, &records, &[]))
+            .collect();
+        let found: BTreeSet<&str> = earlier.iter().map(|f| f.detection).collect();
+        assert_eq!(
+            found,
+            BTreeSet::from([
+                "brute-force",
+                "credential-stuffing",
+                "success-after-failures"
+            ])
+        );
+        for detection in CATALOGUE.iter().filter(|d| !d.reads_earlier) {
+            assert_eq!(
+                run_after(detection, &records, &[], &earlier),
+                run(detection, &records, &[]),
+                "{}",
+                detection.id
+            );
+        }
+    }
 
     #[test]
     fn every_logic_placeholder_names_a_parameter_and_every_parameter_is_explained() {

@@ -140,9 +140,8 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         let t = success.published();
         let since = t.0.saturating_sub(window);
         let mut reasons = BTreeSet::new();
-        if let Some((ip_id, ip)) = ip_id
-            .filter(|ip| failing.contains(ip))
-            .and_then(|id| Some((id, table.text(Some(id))?)))
+        if let Some(failing_ip) = ip_id.filter(|ip| failing.contains(ip))
+            && let Some(ip) = table.text(Some(failing_ip))
         {
             let sources: BTreeSet<&str> = attacks_from
                 .get(ip)
@@ -151,7 +150,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
                 .filter(|a| a.covers(t))
                 .map(|a| a.detection)
                 .collect();
-            let n = between(failures_from.get(&ip_id), since, t.0);
+            let n = between(failures_from.get(&failing_ip), since, t.0);
             if !sources.is_empty() {
                 let names: Vec<&str> = sources.into_iter().collect();
                 reasons.insert(format!("from {ip}, a source of {}", names.join(", ")));

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use memmap2::Mmap;
 use sha2::{Digest, Sha256};
 
-use crate::prefetch::ReadAhead;
+use crate::prefetch::{PAGE, ReadAhead};
 
 /// One input named on the command line, or found below a directory named there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +104,6 @@ impl Mapped {
     /// they have been read, so that a multi-gigabyte export is read in bounded memory. The
     /// pages stay in the page cache, and touching them again simply maps them back in.
     pub fn release(&self, start: usize, end: usize) {
-        const PAGE: usize = 4096;
         let Mapped::Map(map) = self else { return };
         let first = start.div_ceil(PAGE) * PAGE;
         let last = (end / PAGE) * PAGE;
@@ -123,7 +122,6 @@ impl Mapped {
     /// it waits on memory for a third of its time (1 GB: 0.9 s of CPU instead of 0.6 s).
     pub fn sha256(&self) -> String {
         const BLOCK: usize = 8 << 20;
-        const PAGE: usize = 4096;
         let data = self.bytes();
         let mut hash = Sha256::new();
         let mut ahead = ReadAhead::default();
