@@ -88,8 +88,8 @@ impl Detection {
     }
 }
 
-/// Every detection, in the order they run: `success-after-failures` reads the findings of the
-/// credential attacks before it.
+/// Every detection, in the order its findings are gathered: `success-after-failures` reads the
+/// findings of the credential attacks before it ([`Detection::reads_earlier`]).
 pub const CATALOGUE: &[Detection] = &[
     legacy_auth_success::DETECTION,
     legacy_password_spray::DETECTION,
