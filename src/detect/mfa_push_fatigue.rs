@@ -3,11 +3,12 @@
 //! means the user gave in.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 use rustc_hash::FxHashSet;
 
 use crate::detect::params::{Param, Unit, Values};
-use crate::detect::records::{Kind, Outcome, Record, Uuid};
+use crate::detect::records::{Kind, Outcome, Record, TextId, Uuid};
 use crate::detect::window::{Tally, episodes, group_by, index_by};
 use crate::detect::{Context, Detection, Finding, Key, Severity, span};
 use crate::time::Timestamp;
@@ -69,6 +70,42 @@ impl Tally for Count {
     }
 }
 
+/// A user's refused or unanswered pushes, and the storms among them.
+struct Stormy<'r> {
+    user: &'r str,
+    events: &'r [&'r Record],
+    rejections: Vec<&'r Record>,
+    unanswered: FxHashSet<Uuid>,
+    storms: Vec<Range<usize>>,
+}
+
+/// The pushes in `events` (a user's, in time order) that were refused or left unanswered, in
+/// time order, and the uuids of the unanswered.
+fn refusals<'r>(events: &[&'r Record]) -> (Vec<&'r Record>, FxHashSet<Uuid>) {
+    let mut rejections: Vec<&Record> = Vec::new();
+    let mut pending: Option<&Record> = None;
+    let mut unanswered: FxHashSet<Uuid> = FxHashSet::default();
+    for &event in events {
+        if event.kind() == Kind::PushSent {
+            if let Some(push) = pending.replace(event) {
+                unanswered.insert(push.uuid());
+                rejections.push(push);
+            }
+        } else if is_response(event) {
+            pending = None;
+            if event.kind() == Kind::PushDenied || event.outcome() == Outcome::Failure {
+                rejections.push(event);
+            }
+        }
+    }
+    if let Some(push) = pending {
+        unanswered.insert(push.uuid());
+        rejections.push(push);
+    }
+    rejections.sort_by_key(|r| r.published());
+    (rejections, unanswered)
+}
+
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
     let window = values.millis(WINDOW);
@@ -80,36 +117,42 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         table,
         |r| r.user,
     );
+    let stormy: Vec<Stormy> = by_user
+        .iter()
+        .filter_map(|(user, events)| {
+            let (rejections, unanswered) = refusals(events);
+            let storms = episodes(&rejections, window, &mut Count(0, values.count(REJECTIONS)));
+            (!storms.is_empty()).then_some(Stormy {
+                user,
+                events,
+                rejections,
+                unanswered,
+                storms,
+            })
+        })
+        .collect();
+    // Every record of a group has the user's id. Only the users with a storm need their
+    // sign-ins, and they are few: indexing every user's would cost a pass over the log.
+    let stormy_users: FxHashSet<TextId> = stormy
+        .iter()
+        .filter_map(|s| s.events.first()?.user)
+        .collect();
     let sign_ins = index_by(
-        context.records.iter().filter(|r| r.is_successful_sign_in()),
+        context.records.iter().filter(|r| {
+            r.is_successful_sign_in() && r.user.is_some_and(|id| stormy_users.contains(&id))
+        }),
         |r| r.user,
     );
     let mut findings = Vec::new();
-    for (user, events) in &by_user {
-        // Every record of the group has the user's id.
+    for Stormy {
+        user,
+        events,
+        rejections,
+        unanswered,
+        storms,
+    } in stormy
+    {
         let user_id = events.first().and_then(|r| r.user);
-        let mut rejections: Vec<&Record> = Vec::new();
-        let mut pending: Option<&Record> = None;
-        let mut unanswered: FxHashSet<Uuid> = FxHashSet::default();
-        for &event in events {
-            if event.kind() == Kind::PushSent {
-                if let Some(push) = pending.replace(event) {
-                    unanswered.insert(push.uuid());
-                    rejections.push(push);
-                }
-            } else if is_response(event) {
-                pending = None;
-                if event.kind() == Kind::PushDenied || event.outcome() == Outcome::Failure {
-                    rejections.push(event);
-                }
-            }
-        }
-        if let Some(push) = pending {
-            unanswered.insert(push.uuid());
-            rejections.push(push);
-        }
-        rejections.sort_by_key(|r| r.published());
-        let storms = episodes(&rejections, window, &mut Count(0, values.count(REJECTIONS)));
         for storm in storms {
             let storm = &rejections[storm];
             let (Some(first), Some(last)) = (storm.first(), storm.last()) else {
