@@ -4,7 +4,7 @@
 use crate::detect::params::{Param, Unit, Values};
 use crate::detect::records::{Record, Table};
 use crate::detect::window::{Band, Distinct, Tally, episodes};
-use crate::detect::{Context, Detection, Finding, Key, Severity, failing_ips, plural, span};
+use crate::detect::{Context, Detection, Finding, Key, Severity, plural, span};
 
 const IPS: &str = "ips";
 const USERS: &str = "users";
@@ -110,7 +110,7 @@ impl Tally for Spread<'_> {
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
-    let failing = failing_ips(context);
+    let failing = context.failing_ips();
     let failures: Vec<&Record> = context
         .records
         .iter()

@@ -73,6 +73,8 @@ impl Tally for Count {
 /// A user's refused or unanswered pushes, and the storms among them.
 struct Stormy<'r> {
     user: &'r str,
+    /// Every record of a group has the user's id.
+    user_id: Option<TextId>,
     events: &'r [&'r Record],
     rejections: Vec<&'r Record>,
     unanswered: FxHashSet<Uuid>,
@@ -124,6 +126,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             let storms = episodes(&rejections, window, &mut Count(0, values.count(REJECTIONS)));
             (!storms.is_empty()).then_some(Stormy {
                 user,
+                user_id: events.first().and_then(|r| r.user),
                 events,
                 rejections,
                 unanswered,
@@ -131,12 +134,9 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             })
         })
         .collect();
-    // Every record of a group has the user's id. Only the users with a storm need their
-    // sign-ins, and they are few: indexing every user's would cost a pass over the log.
-    let stormy_users: FxHashSet<TextId> = stormy
-        .iter()
-        .filter_map(|s| s.events.first()?.user)
-        .collect();
+    // Only the users with a storm need their sign-ins, and they are few: indexing every
+    // user's would cost a pass over the log.
+    let stormy_users: FxHashSet<TextId> = stormy.iter().filter_map(|s| s.user_id).collect();
     let sign_ins = index_by(
         context.records.iter().filter(|r| {
             r.is_successful_sign_in() && r.user.is_some_and(|id| stormy_users.contains(&id))
@@ -146,13 +146,13 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for Stormy {
         user,
+        user_id,
         events,
         rejections,
         unanswered,
         storms,
     } in stormy
     {
-        let user_id = events.first().and_then(|r| r.user);
         for storm in storms {
             let storm = &rejections[storm];
             let (Some(first), Some(last)) = (storm.first(), storm.last()) else {

@@ -23,6 +23,8 @@ pub mod password_spray;
 pub mod success_after_failures;
 pub mod threatinsight;
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -116,6 +118,34 @@ pub struct Context<'a> {
     pub earlier: &'a [Finding],
     /// Show typed passwords in full instead of masked.
     pub show_secrets: bool,
+    /// The failing IPs ([`Context::failing_ips`]), worked out once for the detections that ask.
+    pub failing: &'a OnceLock<FxHashSet<TextId>>,
+}
+
+impl Context<'_> {
+    /// The addresses from which more sign-ins failed than succeeded over the input. Offices,
+    /// VPNs and homes, where people mostly sign in fine, are left out: their failures are
+    /// typos, and counting them as attack sources floods a large tenant with findings.
+    pub fn failing_ips(&self) -> &FxHashSet<TextId> {
+        self.failing.get_or_init(|| {
+            let mut tally: FxHashMap<TextId, (u64, u64)> = FxHashMap::default();
+            for record in self.records {
+                let Some(ip) = self.table.ip_id(record) else {
+                    continue;
+                };
+                if record.is_failed_sign_in() {
+                    tally.entry(ip).or_default().0 += 1;
+                } else if record.is_successful_sign_in() {
+                    tally.entry(ip).or_default().1 += 1;
+                }
+            }
+            tally
+                .into_iter()
+                .filter(|(_, (failed, succeeded))| failed > succeeded)
+                .map(|(ip, _)| ip)
+                .collect()
+        })
+    }
 }
 
 /// What a finding is about: an IP, a user, the whole tenant...
@@ -278,12 +308,14 @@ fn serialize_counts<S: serde::Serializer>(
 /// Runs every detection over `records` (time-sorted) and returns the findings by window start,
 /// then severity (most severe first), detection id and key.
 pub fn hunt(records: &Records, settings: &Settings, show_secrets: bool) -> Vec<Finding> {
+    let failing = OnceLock::new();
     let run = |detection: &Detection, earlier: &[Finding]| {
         let context = Context {
             records: &records.records,
             table: &records.table,
             earlier,
             show_secrets,
+            failing: &failing,
         };
         let found = (detection.run)(&context, &settings.of(detection.id));
         // What a detection grouped is freed in its thread's arena, out of the other's reach.
@@ -321,28 +353,6 @@ pub fn hunt(records: &Records, settings: &Settings, show_secrets: bool) -> Vec<F
             .then(a.end.cmp(&b.end))
     });
     findings
-}
-
-/// The addresses from which more sign-ins failed than succeeded over the input. Offices, VPNs
-/// and homes, where people mostly sign in fine, are left out: their failures are typos, and
-/// counting them as attack sources floods a large tenant with findings.
-pub fn failing_ips(context: &Context<'_>) -> FxHashSet<TextId> {
-    let mut tally: FxHashMap<TextId, (u64, u64)> = FxHashMap::default();
-    for record in context.records {
-        let Some(ip) = context.table.ip_id(record) else {
-            continue;
-        };
-        if record.is_failed_sign_in() {
-            tally.entry(ip).or_default().0 += 1;
-        } else if record.is_successful_sign_in() {
-            tally.entry(ip).or_default().1 += 1;
-        }
-    }
-    tally
-        .into_iter()
-        .filter(|(_, (failed, succeeded))| failed > succeeded)
-        .map(|(ip, _)| ip)
-        .collect()
 }
 
 /// Span of time in words for details: `37m 11s`, `2h 5m`, `12s`.
@@ -464,6 +474,7 @@ pub mod testing {
             table: &table,
             earlier,
             show_secrets: false,
+            failing: &OnceLock::new(),
         };
         (detection.run)(&context, &settings.of(detection.id))
     }

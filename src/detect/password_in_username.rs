@@ -314,6 +314,7 @@ mod tests {
             table: &table,
             earlier: &[],
             show_secrets: true,
+            failing: &std::sync::OnceLock::new(),
         };
         let settings = crate::detect::params::Settings::default();
         let findings = (DETECTION.run)(&context, &settings.of(DETECTION.id));

@@ -14,7 +14,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::detect::params::{Param, Unit, Values, format_value};
 use crate::detect::records::{Record, TextId};
 use crate::detect::window::index_by;
-use crate::detect::{Context, Detection, Finding, Key, Severity, failing_ips, plural};
+use crate::detect::{Context, Detection, Finding, Key, Severity, plural};
 use crate::time::Timestamp;
 
 const WINDOW: &str = "window";
@@ -109,7 +109,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         }
     }
 
-    let failing = failing_ips(context);
+    let failing = context.failing_ips();
     let failures = || context.records.iter().filter(|r| r.is_failed_sign_in());
     // Users and IPs by id here: these lookups are made for every successful sign-in.
     let failures_from = index_by(failures(), |r| table.ip_id(r));
