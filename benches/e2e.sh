@@ -5,10 +5,12 @@
 #
 # Generates realistic exports (examples/generate.rs, seeded) of each shape into $BENCH_DIR
 # (default /tmp/authsift-bench; reused when present), then times each tool RUNS times (default
-# 5) with a warm page cache and prints, per question and input, the median wall time, MB/s,
-# peak RSS and the ratio to DuckDB run in the same session. DuckDB's time is its query alone,
-# measured inside Python (its interpreter start-up is not counted); the others are whole runs. Needs python3 with pip (DuckDB is
-# installed from PyPI into $BENCH_DIR/venv) and jq. Writes nothing outside $BENCH_DIR.
+# 5) with a warm page cache (each input evicted and read back once first) and prints, per
+# question and input, the median wall time, MB/s, peak RSS and the ratio to DuckDB run in the
+# same session. DuckDB's time is its query alone, measured inside Python (its interpreter
+# start-up is not counted); the others are whole runs. Needs python3 with pip (DuckDB is
+# installed from PyPI into $BENCH_DIR/venv), jq, and GNU dd (to evict). Writes nothing outside
+# $BENCH_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -120,7 +122,11 @@ PY
       esac >&2
     fi
     bytes=$(stat -c %s "$file")
-    cat "$file" > /dev/null  # warm the page cache
+    # The same page cache for every run and tool: the file evicted and read back once, as after
+    # a reboot. Read from disk, Linux (6.x, ext4) caches it in large folios that a map takes
+    # 2 MiB at a time; pages left cached by writing the file are mapped 4 KiB at a time.
+    dd if="$file" iflag=nocache count=0 status=none
+    cat "$file" > /dev/null
     for question in timeline agents; do
       : > "$BENCH_DIR/duck-times.txt"
       read -r _ dm < <(median_run duckdb "$file" "$PYTHON" "$BENCH_DIR/duck.py" "$question" "$shape" "$file" "$THREADS" "$BENCH_DIR/duck-times.txt")
