@@ -35,10 +35,11 @@ pub fn read_records<S: EventSink>(
     pos = skip_separators(data, pos);
     out.start = pos;
     let mut ahead = ReadAhead::default();
+    let mut record = schema::Record::default();
     while pos < chunk.until {
         ahead.reached(data, pos);
         match data[pos] {
-            b'{' => match read_object(data, pos, lines, chunk.at_eof, parts, out) {
+            b'{' => match read_object(data, pos, lines, chunk.at_eof, parts, &mut record, out) {
                 Some(end) => pos = end,
                 None => break,
             },
@@ -96,15 +97,16 @@ fn guess_record_start(data: &[u8], from: usize, until: usize, lines: bool) -> us
 /// truncated.
 /// `None` when the data ends inside the record and more is to come (`!at_eof`): the record is
 /// left for the next read.
-fn read_object<S: EventSink>(
-    data: &[u8],
+fn read_object<'a, S: EventSink>(
+    data: &'a [u8],
     start: usize,
     lines: bool,
     at_eof: bool,
     parts: Parts,
+    record: &mut schema::Record<'a>,
     out: &mut ChunkOutput<S>,
 ) -> Option<usize> {
-    let error = match read_deferring(data, start, parts, out) {
+    let error = match read_deferring(data, start, parts, record, out) {
         Ok(end) => return Some(end),
         Err(error) => error,
     };
@@ -171,17 +173,19 @@ fn read_object<S: EventSink>(
 /// such an event — a deferred key repeated, any error, an envelope's own objects, a record that
 /// is no event — the record is read again without deferring. So deferring changes nothing but
 /// this: an event that does not need its deferred objects is not checked token by token there.
-fn read_deferring<S: EventSink>(
-    data: &[u8],
+fn read_deferring<'a, S: EventSink>(
+    data: &'a [u8],
     start: usize,
     parts: Parts,
+    record: &mut schema::Record<'a>,
     out: &mut ChunkOutput<S>,
 ) -> Result<usize, cursor::JsonError> {
     let mut deferrable = out.sink.deferrable();
     loop {
         let mut cursor = Cursor::new(data, start);
-        let record = match schema::record(&mut cursor, parts, deferrable) {
-            Ok(record) => record,
+        record.clear();
+        match schema::read_record(&mut cursor, parts, deferrable, record) {
+            Ok(()) => {}
             // The structure scan of a deferred object stops elsewhere than reading it would, and
             // says other things (a bare word is "outside a string", not "an invalid literal"):
             // the error reported is the one reading in full finds.
@@ -199,7 +203,7 @@ fn read_deferring<S: EventSink>(
             continue;
         }
         let mut undeferred = false;
-        record.into_events(&mut |event| match event {
+        record.emit_events(&mut |event| match event {
             Ok((event, deferred)) => {
                 if !deferred.is_empty()
                     && out.sink.needs_parts(event)

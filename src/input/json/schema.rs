@@ -12,13 +12,14 @@ use crate::input::lenient::{parse_as_number, parse_bool, parse_number};
 use crate::input::problem::ProblemKind;
 use crate::time::Timestamp;
 
-/// One JSON record as read, before the required fields are checked.
-#[derive(Default)]
+/// One JSON record as read, before the required fields are checked. Its optional fields are
+/// read straight into `event`, whose uuid, time and eventType are set once they are checked:
+/// an event is several hundred bytes, and a reader reuses one record rather than moving them.
 pub struct Record<'a> {
     uuid: Text<'a>,
     published: Text<'a>,
     event_type: Text<'a>,
-    event: Partial<'a>,
+    event: Event<'a>,
     /// Events of an Event Hook envelope (`data.events`).
     envelope: Option<Vec<Record<'a>>>,
     deferred: Deferred,
@@ -91,25 +92,6 @@ impl Deferred {
     }
 }
 
-/// The optional fields, filled in as their keys are met.
-#[derive(Default)]
-struct Partial<'a> {
-    legacy_event_type: Text<'a>,
-    display_message: Text<'a>,
-    severity: Text<'a>,
-    result: Text<'a>,
-    reason: Text<'a>,
-    actor: crate::event::Actor<'a>,
-    client: crate::event::Client<'a>,
-    security: crate::event::SecurityContext<'a>,
-    request_uri: Text<'a>,
-    threat_detections: Text<'a>,
-    debug_data: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    external_session_id: Text<'a>,
-    transaction_id: Text<'a>,
-    targets: Vec<Target<'a>>,
-}
-
 /// Keys longer than this are none of the keys read.
 const LONGEST_KEY: usize = 24;
 
@@ -167,6 +149,17 @@ fn read_part<'a>(
 /// record itself, not in an envelope's events).
 pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts, deferrable: Parts) -> Result<Record<'a>> {
     let mut record = Record::default();
+    read_record(cursor, parts, deferrable, &mut record)?;
+    Ok(record)
+}
+
+/// [`record`] into `record`, which must be empty ([`Record::clear`]).
+pub fn read_record<'a>(
+    cursor: &mut Cursor<'a>,
+    parts: Parts,
+    deferrable: Parts,
+    record: &mut Record<'a>,
+) -> Result<()> {
     let defer_actor = Deferrable::Actor.is_deferred(parts, deferrable);
     let defer_client = Deferrable::Client.is_deferred(parts, deferrable);
     cursor.object(|cursor, key| {
@@ -181,8 +174,10 @@ pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts, deferrable: Parts) -> R
             b"severity" => event.severity = lenient_text(cursor)?,
             b"outcome" => nested(cursor, |cursor, key| {
                 match folded(&key, &mut [0; LONGEST_KEY]) {
-                    b"result" => event.result = lenient_text(cursor)?,
-                    b"reason" => event.reason = lenient_text(cursor)?,
+                    b"result" => {
+                        event.outcome.result = lenient_text(cursor)?.map(OutcomeResult::parse)
+                    }
+                    b"reason" => event.outcome.reason = lenient_text(cursor)?,
                     _ => cursor.skip_unread()?,
                 }
                 Ok(())
@@ -195,7 +190,7 @@ pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts, deferrable: Parts) -> R
             b"client" => client(cursor, parts, &mut event.client)?,
             b"securitycontext" => read_part(cursor, parts, Parts::SECURITY, |cursor| {
                 nested(cursor, |cursor, key| {
-                    let security = &mut event.security;
+                    let security = &mut event.security_context;
                     match folded(&key, &mut [0; LONGEST_KEY]) {
                         b"asnumber" => {
                             security.as_number =
@@ -283,8 +278,7 @@ pub fn record<'a>(cursor: &mut Cursor<'a>, parts: Parts, deferrable: Parts) -> R
             _ => cursor.skip_unread()?,
         }
         Ok(())
-    })?;
-    Ok(record)
+    })
 }
 
 /// A debugData key as text; keys are ASCII in practice, anything else is kept lossily.
@@ -441,60 +435,63 @@ impl<'a> Record<'a> {
 
     /// The events this record stands for: itself, or an envelope's events when it has no uuid;
     /// each with what was deferred in it.
-    pub fn into_events(
-        self,
+    pub fn emit_events(
+        &mut self,
         emit: &mut impl FnMut(std::result::Result<(&mut Event<'a>, Deferred), (ProblemKind, String)>),
     ) {
         if self.is_envelope()
-            && let Some(events) = self.envelope
+            && let Some(events) = &mut self.envelope
         {
             for inner in events {
-                inner.into_events(emit);
+                inner.emit_events(emit);
             }
             return;
         }
         let deferred = self.deferred;
-        // Lent rather than moved: an event is several hundred bytes.
-        match self.into_event() {
-            Ok(mut event) => emit(Ok((&mut event, deferred))),
+        match self.complete_event() {
+            Ok(event) => emit(Ok((event, deferred))),
             Err(error) => emit(Err(error)),
         }
     }
 
-    fn into_event(self) -> std::result::Result<Event<'a>, (ProblemKind, String)> {
+    /// The event with its uuid, time and eventType, once they are checked.
+    fn complete_event(&mut self) -> std::result::Result<&mut Event<'a>, (ProblemKind, String)> {
         let uuid = self
             .uuid
+            .take()
             .ok_or((ProblemKind::MissingField("uuid"), String::new()))?;
         let published_text = self
             .published
+            .take()
             .ok_or((ProblemKind::MissingField("published"), String::new()))?;
         let published = Timestamp::parse(&published_text)
             .ok_or_else(|| (ProblemKind::BadTime, format!("{published_text:?}")))?;
         let event_type = self
             .event_type
+            .take()
             .ok_or((ProblemKind::MissingField("eventType"), String::new()))?;
-        let partial = self.event;
-        Ok(Event {
-            uuid,
-            published,
-            event_type,
-            legacy_event_type: partial.legacy_event_type,
-            display_message: partial.display_message,
-            severity: partial.severity,
-            outcome: crate::event::Outcome {
-                result: partial.result.map(OutcomeResult::parse),
-                reason: partial.reason,
-            },
-            actor: partial.actor,
-            client: partial.client,
-            security_context: partial.security,
-            request_uri: partial.request_uri,
-            threat_detections: partial.threat_detections,
-            debug_data: partial.debug_data,
-            external_session_id: partial.external_session_id,
-            transaction_id: partial.transaction_id,
-            targets: partial.targets,
-        })
+        self.event.uuid = uuid;
+        self.event.published = published;
+        self.event.event_type = event_type;
+        Ok(&mut self.event)
+    }
+
+    /// Empties the record for the next one.
+    pub fn clear(&mut self) {
+        *self = Record::default();
+    }
+}
+
+impl Default for Record<'_> {
+    fn default() -> Self {
+        Record {
+            uuid: None,
+            published: None,
+            event_type: None,
+            event: Event::new(Cow::Borrowed(""), Timestamp(0), Cow::Borrowed("")),
+            envelope: None,
+            deferred: Deferred::default(),
+        }
     }
 }
 
@@ -513,7 +510,7 @@ mod tests {
         let mut events = Vec::new();
         record(&mut Cursor::new(json.as_bytes(), 0), parts, Parts::CORE)
             .expect("valid JSON")
-            .into_events(&mut |e| events.push(e.map(|(event, _)| event.clone())));
+            .emit_events(&mut |e| events.push(e.map(|(event, _)| event.clone())));
         events
     }
 
