@@ -1,180 +1,237 @@
 //! The fingerprints of the events read so far, for leaving out the events that overlapping
 //! exports repeat (see [`crate::event::Event::fingerprint`]).
 //!
-//! This is the one structure whose size follows the number of events, so it is built for
-//! memory rather than kept in one hash table, which holds 10 to 21 bytes per fingerprint and
-//! half as much again while it doubles. New fingerprints gather in a small hash set; when that
-//! holds a sixteenth as many as the rest, they are sorted and merged into one sorted array, in
-//! place from its end. The array is grouped by the top 16 bits of each fingerprint, with the
-//! start of each group kept aside, so it holds only the low 48 bits: about 6 bytes per
-//! fingerprint with no doubling, and a lookup starts where the value would stand in its group
-//! if the group were evenly spread, which random fingerprints nearly are.
+//! This is the one structure that could grow with the input, so it is kept by event time. A
+//! repeated event has the time of its first copy, so fingerprints are held by hour of
+//! `published` ([`window_of`]) and an event is looked up among those of its hour alone.
+//! Exports are written in time order, so the hours behind the reader stop being asked about:
+//! an hour left untouched for [`COLD_BATCHES`] batches is dropped from memory (evicted), and
+//! only the chunks its events were read from are kept. Should a later event fall in it after
+//! all (an overlapping export, an unordered one), the caller reads its fingerprints again from
+//! those chunks ([`FingerprintSet::evicted`], [`FingerprintSet::restore`]), and the hour stays
+//! in memory from then on. The answers are those of a set that kept every fingerprint; the
+//! memory follows the hours being read rather than the whole input.
+//!
+//! Within an hour, new fingerprints gather in a small hash set and are merged now and then
+//! into a sorted array, which holds 8 bytes per fingerprint where a hash set holds 10 to 21.
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::prefetch::prefetch;
+use crate::time::Timestamp;
 
-/// Fewest fingerprints gathered before they are merged into the sorted array.
-const SMALLEST_BATCH: usize = 1 << 16;
-/// The leading bits that choose a fingerprint's group; the array keeps the others.
-const GROUP_BITS: u32 = 16;
-const GROUPS: usize = 1 << GROUP_BITS;
-const LOW_BITS: u32 = 64 - GROUP_BITS;
+/// The span of event time whose fingerprints are kept together: an hour.
+const WINDOW_MS: i64 = 3_600_000;
+/// Batches an hour may go without an event before it is evicted.
+const COLD_BATCHES: u64 = 2;
+/// Fewest fingerprints gathered in a window before they are merged into its sorted array.
+const SMALLEST_MERGE: usize = 1 << 12;
+/// Most chunks remembered for reading a window again; one read from more is kept instead.
+const MOST_SOURCES: usize = 1 << 10;
+/// Most stretches of consecutive chunks a window may be read from and still be evicted. In
+/// time order, an hour is one stretch of an input, or a few where exports overlap; an hour
+/// read from here and there is an unordered input, whose hours are kept.
+const MOST_STRETCHES: usize = 4;
 
-/// The low 48 bits of a fingerprint, in three 16-bit words so that it takes 6 bytes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Low([u16; 3]);
-
-impl Low {
-    fn of(fingerprint: u64) -> Low {
-        Low([0, 16, 32].map(|shift| (fingerprint >> shift) as u16))
-    }
-
-    fn value(self) -> u64 {
-        let [a, b, c] = self.0.map(u64::from);
-        a | b << 16 | c << 32
-    }
+/// Where events were read: a part of an input that can be read again.
+pub trait Source: Copy + PartialEq {
+    /// Whether `self` comes right after `earlier` in the same input.
+    fn follows(&self, earlier: &Self) -> bool;
 }
 
-fn group_of(fingerprint: u64) -> usize {
-    (fingerprint >> LOW_BITS) as usize
+/// The window of an event published at `t`.
+pub fn window_of(t: Timestamp) -> i64 {
+    t.0.div_euclid(WINDOW_MS)
 }
 
-/// Where `fingerprint` stands in `lows`, one group of the sorted array: the first place whose
-/// value is not below its low bits. Fingerprints are uniformly spread, so the search starts
-/// from a guess of that place ([`guess`]) and steps to it, a few places on average, within the
-/// cache line the guess fetched.
-fn lower_bound(lows: &[Low], fingerprint: u64) -> usize {
-    if lows.is_empty() {
-        return 0;
-    }
-    let target = Low::of(fingerprint).value();
-    let mut at = guess(lows.len(), fingerprint);
-    if lows[at].value() < target {
-        at += 1;
-        while at < lows.len() && lows[at].value() < target {
-            at += 1;
-        }
-    } else {
-        while at > 0 && lows[at - 1].value() >= target {
-            at -= 1;
-        }
-    }
-    at
-}
-
-/// Where in a group of `len` fingerprints `fingerprint` would stand if the group's values were
-/// spread evenly: its low bits' fraction of their range, times `len` (below `len` when it is
-/// not 0).
-fn guess(len: usize, fingerprint: u64) -> usize {
-    let fraction = (fingerprint << GROUP_BITS) >> 32;
-    ((fraction * len as u64) >> 32) as usize
-}
-
-#[derive(Debug, Default)]
-pub struct FingerprintSet {
-    /// Every fingerprint not in `recent`, ascending, without its group bits.
-    sorted: Vec<Low>,
-    /// `sorted[starts[g]..starts[g + 1]]` holds the fingerprints whose top bits are `g`; empty
-    /// until the first merge.
-    starts: Vec<usize>,
+/// The fingerprints of one window of event time.
+#[derive(Debug)]
+struct Window<S> {
+    /// Merged fingerprints, ascending.
+    sorted: Vec<u64>,
+    /// Fingerprints added since the last merge.
     recent: FxHashSet<u64>,
+    /// Where the window's events were read (`S`, a chunk of an input), in reading order, so
+    /// that its fingerprints can be read again once evicted; `None` once the window is kept
+    /// for good: read again once already, read from a source that cannot be read again (a
+    /// stream), or from more than [`MOST_SOURCES`].
+    sources: Option<Vec<S>>,
+    /// Stretches of consecutive `sources`.
+    stretches: usize,
+    evicted: bool,
+    /// The batch that last added to the window.
+    touched: u64,
 }
 
-impl FingerprintSet {
-    /// Whether each of `fingerprints` was added before (merged or not). Reading only, so that
-    /// workers can ask it in parallel for a batch before the batch's fingerprints are added in
-    /// order. The array is far larger than the CPU's caches, so each lookup would wait on
-    /// memory twice (group start, then the group): the group start of a fingerprint a few
-    /// places ahead, and the group of a nearer one, are fetched while the current one is
-    /// looked up.
-    pub fn contains_all(&self, fingerprints: &[u64]) -> Vec<bool> {
-        const START_AHEAD: usize = 16;
-        const GROUP_AHEAD: usize = 8;
-        let merged = !self.starts.is_empty();
-        let mut found = Vec::with_capacity(fingerprints.len());
-        for (i, &fingerprint) in fingerprints.iter().enumerate() {
-            if merged {
-                if let Some(&ahead) = fingerprints.get(i + START_AHEAD) {
-                    prefetch(self.starts.as_ptr().wrapping_add(group_of(ahead)));
-                }
-                if let Some(&ahead) = fingerprints.get(i + GROUP_AHEAD)
-                    && let Some(group) = self.group(ahead)
-                {
-                    let at = group.start + guess(group.len(), ahead);
-                    prefetch(self.sorted.as_ptr().wrapping_add(at));
-                }
-            }
-            found.push(self.contains_merged(fingerprint) || self.recent.contains(&fingerprint));
-        }
-        found
-    }
-
-    /// Where the group of `fingerprint` lies in the sorted array.
-    fn group(&self, fingerprint: u64) -> Option<std::ops::Range<usize>> {
-        let group = group_of(fingerprint);
-        match self.starts.get(group..group + 2) {
-            Some(&[from, to]) => Some(from..to),
-            _ => None,
+impl<S> Default for Window<S> {
+    fn default() -> Self {
+        Window {
+            sorted: Vec::new(),
+            recent: FxHashSet::default(),
+            sources: Some(Vec::new()),
+            stretches: 0,
+            evicted: false,
+            touched: 0,
         }
     }
+}
 
-    /// True when `fingerprint` is in the sorted array.
-    fn contains_merged(&self, fingerprint: u64) -> bool {
-        let Some(group) = self.group(fingerprint) else {
-            return false;
-        };
-        let lows = &self.sorted[group];
-        lows.get(lower_bound(lows, fingerprint))
-            .is_some_and(|low| *low == Low::of(fingerprint))
-    }
-
-    /// Adds a fingerprint that [`FingerprintSet::contains_all`] did not find; false when it
-    /// was added since the last merge.
-    pub fn insert_unmerged(&mut self, fingerprint: u64) -> bool {
-        self.recent.insert(fingerprint)
-    }
-
-    /// Merges the fingerprints added since the last merge once there are enough of them.
-    pub fn merge_if_due(&mut self) {
-        if self.recent.len() >= SMALLEST_BATCH.max(self.sorted.len() / 16) {
-            self.merge_recent();
-        }
+impl<S> Window<S> {
+    fn contains(&self, fingerprint: u64) -> bool {
+        self.sorted.binary_search(&fingerprint).is_ok() || self.recent.contains(&fingerprint)
     }
 
     /// Sorts the gathered fingerprints into the array, merging from the back so that the
-    /// array is never held twice, then moves each group's start past the fingerprints added
-    /// before it.
-    fn merge_recent(&mut self) {
+    /// array is never held twice.
+    fn merge(&mut self) {
         let mut fresh: Vec<u64> = self.recent.drain().collect();
         fresh.sort_unstable();
-        if self.starts.is_empty() {
-            self.starts = vec![0; GROUPS + 1];
-        }
         let old = self.sorted.len();
         self.sorted.reserve_exact(fresh.len());
-        self.sorted.resize(old + fresh.len(), Low::default());
-        // From the largest new fingerprint down: the old ones above it move up in one copy,
-        // and it goes just below them. `sorted[..kept]` are the old ones not moved yet.
-        let mut kept = old;
-        for (added, &newest) in fresh.iter().enumerate().rev() {
-            let group = group_of(newest);
-            let from = self.starts[group].min(kept);
-            let until = self.starts[group + 1].min(kept);
-            let above = from + lower_bound(&self.sorted[from..until], newest);
-            self.sorted.copy_within(above..kept, above + added + 1);
-            self.sorted[above + added] = Low::of(newest);
-            kept = above;
-        }
-        let mut fresh_before = 0;
-        for (group, start) in self.starts.iter_mut().enumerate() {
-            while fresh
-                .get(fresh_before)
-                .is_some_and(|&f| group_of(f) < group)
-            {
-                fresh_before += 1;
+        self.sorted.resize(old + fresh.len(), 0);
+        let (mut kept, mut added) = (old, fresh.len());
+        while added > 0 {
+            let newest = fresh[added - 1];
+            if kept > 0 && self.sorted[kept - 1] > newest {
+                self.sorted[kept + added - 1] = self.sorted[kept - 1];
+                kept -= 1;
+            } else {
+                self.sorted[kept + added - 1] = newest;
+                added -= 1;
             }
-            *start += fresh_before;
+        }
+        self.recent.shrink_to_fit();
+    }
+}
+
+#[derive(Debug)]
+pub struct FingerprintSet<S> {
+    windows: FxHashMap<i64, Window<S>>,
+    /// Batches counted so far ([`FingerprintSet::end_batch`]).
+    batch: u64,
+    /// Sources noted for windows, and sources handed back to be read again: windows are
+    /// evicted only while the second is at most half the first, so that an input whose
+    /// order defeats eviction costs at most half as much reading again.
+    sources_noted: usize,
+    sources_read_again: usize,
+}
+
+impl<S> Default for FingerprintSet<S> {
+    fn default() -> Self {
+        FingerprintSet {
+            windows: FxHashMap::default(),
+            batch: 0,
+            sources_noted: 0,
+            sources_read_again: 0,
+        }
+    }
+}
+
+impl<S: Source> FingerprintSet<S> {
+    /// The evicted windows among `windows`, each with the sources to read its fingerprints
+    /// from again; every one must be [restored](FingerprintSet::restore) before asking
+    /// [`FingerprintSet::contains_all`] about events in it.
+    pub fn evicted(&mut self, windows: impl IntoIterator<Item = i64>) -> Vec<(i64, Vec<S>)> {
+        let mut wanted: Vec<i64> = windows
+            .into_iter()
+            .filter(|w| self.windows.get(w).is_some_and(|window| window.evicted))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let evicted: Vec<(i64, Vec<S>)> = wanted
+            .into_iter()
+            .filter_map(|w| {
+                let window = self.windows.get(&w)?;
+                Some((w, window.sources.clone().unwrap_or_default()))
+            })
+            .collect();
+        self.sources_read_again += evicted
+            .iter()
+            .map(|(_, sources)| sources.len())
+            .sum::<usize>();
+        evicted
+    }
+
+    /// Puts back the fingerprints of an evicted window, read again from its sources; the
+    /// window is kept from now on.
+    pub fn restore(&mut self, window: i64, fingerprints: impl IntoIterator<Item = u64>) {
+        let window = self.windows.entry(window).or_default();
+        window.recent.extend(fingerprints);
+        window.merge();
+        window.evicted = false;
+        window.sources = None;
+        window.touched = self.batch;
+    }
+
+    /// Whether each of `fingerprints`, of an event in the window at the same place in
+    /// `windows`, was added before. Reading only, so that workers can ask it in parallel for
+    /// a batch before the batch's fingerprints are added in order.
+    pub fn contains_all(&self, fingerprints: &[u64], windows: &[i64]) -> Vec<bool> {
+        let mut current: Option<(i64, Option<&Window<S>>)> = None;
+        fingerprints
+            .iter()
+            .zip(windows)
+            .map(|(&fingerprint, &w)| {
+                let window = match current {
+                    Some((at, window)) if at == w => window,
+                    _ => {
+                        let window = self.windows.get(&w);
+                        current = Some((w, window));
+                        window
+                    }
+                };
+                window.is_some_and(|window| window.contains(fingerprint))
+            })
+            .collect()
+    }
+
+    /// Adds the fingerprint of an event in `window`, read from `source` (`None`: a source
+    /// that cannot be read again), which [`FingerprintSet::contains_all`] found (`earlier`)
+    /// or not; false when it is a repeat, found or added since.
+    pub fn add(&mut self, fingerprint: u64, window: i64, earlier: bool, source: Option<S>) -> bool {
+        let batch = self.batch;
+        let window = self.windows.entry(window).or_default();
+        window.touched = batch;
+        match (&mut window.sources, source) {
+            (Some(sources), Some(source)) if sources.last() != Some(&source) => {
+                if !sources.last().is_some_and(|last| source.follows(last)) {
+                    window.stretches += 1;
+                }
+                if sources.len() < MOST_SOURCES && window.stretches <= MOST_STRETCHES {
+                    sources.push(source);
+                    self.sources_noted += 1;
+                } else {
+                    window.sources = None;
+                }
+            }
+            (Some(_), None) => window.sources = None,
+            _ => {}
+        }
+        !earlier && window.recent.insert(fingerprint)
+    }
+
+    /// Ends a batch: merges what gathered in each window once it is a sixteenth as large as
+    /// the window, then evicts the windows left untouched for [`COLD_BATCHES`] batches, or
+    /// merges in full those that are kept.
+    pub fn end_batch(&mut self) {
+        self.batch += 1;
+        let batch = self.batch;
+        let evicting = self.sources_read_again * 2 <= self.sources_noted;
+        for window in self.windows.values_mut() {
+            if window.evicted {
+                continue;
+            }
+            if batch - window.touched > COLD_BATCHES {
+                if evicting && window.sources.is_some() {
+                    window.sorted = Vec::new();
+                    window.recent = FxHashSet::default();
+                    window.evicted = true;
+                } else if !window.recent.is_empty() {
+                    window.merge();
+                    window.sorted.shrink_to_fit();
+                }
+            } else if window.recent.len() >= SMALLEST_MERGE.max(window.sorted.len() / 16) {
+                window.merge();
+            }
         }
     }
 }
@@ -183,53 +240,151 @@ impl FingerprintSet {
 mod tests {
     use super::*;
 
-    /// Adds values the way the pipeline does: a batch at a time, checked against the merged
-    /// array first.
-    fn insert_batch(set: &mut FingerprintSet, batch: &[u64]) -> Vec<bool> {
-        let merged = set.contains_all(batch);
+    impl Source for usize {
+        fn follows(&self, earlier: &Self) -> bool {
+            *self == earlier + 1
+        }
+    }
+
+    /// Adds fingerprints the way the pipeline does, a batch at a time: restores the evicted
+    /// windows the batch falls in from `read_again`, asks which were added before, then adds
+    /// them in order.
+    fn add_batch(
+        set: &mut FingerprintSet<usize>,
+        batch: &[(u64, i64)],
+        source: Option<usize>,
+        read_again: &impl Fn(usize, i64) -> Vec<u64>,
+    ) -> Vec<bool> {
+        for (window, sources) in set.evicted(batch.iter().map(|&(_, w)| w)) {
+            let fingerprints: Vec<u64> = sources
+                .iter()
+                .flat_map(|&s| read_again(s, window))
+                .collect();
+            set.restore(window, fingerprints);
+        }
+        let (fingerprints, windows): (Vec<u64>, Vec<i64>) = batch.iter().copied().unzip();
+        let earlier = set.contains_all(&fingerprints, &windows);
         let new = batch
             .iter()
-            .zip(merged)
-            .map(|(&f, merged)| !merged && set.insert_unmerged(f))
+            .zip(earlier)
+            .map(|(&(f, w), earlier)| set.add(f, w, earlier, source))
             .collect();
-        set.merge_if_due();
+        set.end_batch();
         new
     }
 
+    fn spread(i: u64) -> u64 {
+        i.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
     #[test]
-    fn each_fingerprint_is_new_once_across_merges() {
+    fn windows_are_hours_of_event_time() {
+        assert_eq!(window_of(Timestamp(0)), 0);
+        assert_eq!(window_of(Timestamp(3_599_999)), 0);
+        assert_eq!(window_of(Timestamp(3_600_000)), 1);
+        assert_eq!(window_of(Timestamp(-1)), -1);
+    }
+
+    /// Batches that each hold an hour, read in time order and then again: the hours behind
+    /// are evicted and read back when asked about, and every answer is that of a plain set.
+    #[test]
+    fn evicted_windows_read_again_give_the_answers_of_a_full_set() {
+        let hours = 10i64;
+        let per_hour = 5_000u64;
+        // Source `h` is the batch of hour `h`: its events are (spread(i), h) for i in h's range.
+        let events_of = |h: usize| -> Vec<(u64, i64)> {
+            (h as u64 * per_hour..(h as u64 + 1) * per_hour)
+                .map(|i| (spread(i), h as i64))
+                .collect()
+        };
+        let reads = std::cell::Cell::new(0);
+        let read_again = |source: usize, window: i64| {
+            reads.set(reads.get() + 1);
+            events_of(source)
+                .into_iter()
+                .filter(|&(_, w)| w == window)
+                .map(|(f, _)| f)
+                .collect()
+        };
         let mut set = FingerprintSet::default();
-        // A spread of values (an odd multiplier), the extremes, and values sharing top bits.
-        let values: Vec<u64> = (1..400_000u64)
-            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-            .chain([0, 1, u64::MAX, u64::MAX - 1, 1 << 63, (1 << 63) + 1])
-            .collect();
-        for batch in values.chunks(5_000) {
-            assert!(insert_batch(&mut set, batch).iter().all(|new| *new));
-        }
-        assert!(!set.sorted.is_empty(), "merged at least once");
-        // Again, in batches that repeat values within themselves too.
-        for batch in values.chunks(3_000) {
-            let doubled: Vec<u64> = batch.iter().chain(batch).copied().collect();
-            assert!(insert_batch(&mut set, &doubled).iter().all(|new| !*new));
-        }
-        assert_eq!(set.sorted.len() + set.recent.len(), values.len());
-        let full: Vec<u64> = (0..GROUPS)
-            .flat_map(|group| {
-                let members = &set.sorted[set.starts[group]..set.starts[group + 1]];
-                members
+        for h in 0..hours as usize {
+            assert!(
+                add_batch(&mut set, &events_of(h), Some(h), &read_again)
                     .iter()
-                    .map(move |low| ((group as u64) << LOW_BITS) | low.value())
-            })
-            .collect();
-        assert_eq!(full.len(), set.sorted.len());
-        assert!(full.windows(2).all(|pair| pair[0] < pair[1]));
+                    .all(|&new| new)
+            );
+        }
+        let evicted = set.windows.values().filter(|w| w.evicted).count();
+        assert_eq!(evicted, hours as usize - COLD_BATCHES as usize);
+        assert_eq!(reads.get(), 0);
+        // Every event again, hour 3 first, with new ones in between: only the new are new.
+        for h in [3, 0, 1, 2, 4, 5, 6, 7, 8, 9] {
+            let mut batch = events_of(h);
+            batch.push((spread(1 << 40) + h as u64, h as i64));
+            let new = add_batch(&mut set, &batch, Some(h), &read_again);
+            assert_eq!(new.iter().filter(|&&n| n).count(), 1, "hour {h}");
+            assert!(new[batch.len() - 1]);
+        }
+        // The last hours too were evicted while the first were read again.
+        assert_eq!(reads.get(), hours as usize);
+        // Read once again, the windows are kept for good.
+        assert!(
+            set.windows
+                .values()
+                .all(|w| !w.evicted && w.sources.is_none())
+        );
+    }
+
+    /// A source that cannot be read again keeps its window in memory, merged once cold.
+    #[test]
+    fn a_window_read_from_a_stream_is_kept() {
+        let never = |_: usize, _: i64| -> Vec<u64> { unreachable!("nothing is evicted") };
+        let mut set = FingerprintSet::default();
+        let first: Vec<(u64, i64)> = (0..10_000).map(|i| (spread(i), 7)).collect();
+        assert!(
+            add_batch(&mut set, &first, None, &never)
+                .iter()
+                .all(|&new| new)
+        );
+        for _ in 0..COLD_BATCHES {
+            add_batch(&mut set, &[(1, 8)], None, &never);
+        }
+        let window = &set.windows[&7];
+        assert!(!window.evicted && window.recent.is_empty());
+        assert_eq!(window.sorted.len(), 10_000);
+        assert!(window.sorted.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(
+            add_batch(&mut set, &first, None, &never)
+                .iter()
+                .all(|&new| !new)
+        );
     }
 
     #[test]
     fn a_repeat_within_one_batch_is_caught() {
+        let never = |_: usize, _: i64| -> Vec<u64> { Vec::new() };
         let mut set = FingerprintSet::default();
-        assert_eq!(insert_batch(&mut set, &[7, 8, 7]), [true, true, false]);
-        assert_eq!(insert_batch(&mut set, &[8, 9]), [false, true]);
+        assert_eq!(
+            add_batch(&mut set, &[(7, 0), (8, 0), (7, 0), (7, 1)], Some(0), &never),
+            [true, true, false, true]
+        );
+        assert_eq!(
+            add_batch(&mut set, &[(8, 0), (9, 0)], Some(1), &never),
+            [false, true]
+        );
+    }
+
+    #[test]
+    fn merging_keeps_every_fingerprint_in_order() {
+        let mut window: Window<usize> = Window::default();
+        for round in 0..5u64 {
+            window
+                .recent
+                .extend((0..3_000).map(|i| spread(i * 5 + round)));
+            window.merge();
+        }
+        assert_eq!(window.sorted.len(), 15_000);
+        assert!(window.sorted.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!((0..15_000).all(|i| window.contains(spread(i))));
     }
 }

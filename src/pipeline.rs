@@ -10,12 +10,12 @@ use std::sync::{Arc, mpsc};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use crate::dedup::FingerprintSet;
+use crate::dedup::{FingerprintSet, window_of};
 use crate::error::Error;
 use crate::event::{Event, Parts};
 use crate::filter::Filter;
 use crate::input::problem::Problem;
-use crate::input::source::{InputPath, Opened, Source, describe_io, expand, hex_digest};
+use crate::input::source::{InputPath, Mapped, Opened, Source, describe_io, expand, hex_digest};
 use crate::input::{Chunk, ChunkOutput, Detected, EventSink, Shape, detect};
 use crate::memory::release_freed;
 use crate::time::Timestamp;
@@ -156,6 +156,7 @@ where
 {
     let mut state = State {
         seen: FingerprintSet::default(),
+        inputs: Vec::new(),
         aggregate: make(),
         options,
         batches: 0,
@@ -197,6 +198,7 @@ where
 {
     let mut state = State {
         seen: FingerprintSet::default(),
+        inputs: Vec::new(),
         aggregate: make(),
         options,
         batches: 0,
@@ -207,8 +209,7 @@ where
         ..FileReport::default()
     };
     read_mapped(
-        data,
-        |_, _| (),
+        Bytes::Borrowed(data),
         &mut report,
         &mut state,
         &ProgressBar::hidden(),
@@ -220,17 +221,67 @@ where
     })
 }
 
-struct State<'o, A> {
+struct State<'o, 'd, A> {
     /// Events already seen: overlapping exports repeat events whole.
-    seen: FingerprintSet,
+    seen: FingerprintSet<ChunkSource>,
+    /// The inputs read so far that can be read again, for the fingerprints `seen` evicted.
+    inputs: Vec<Rereadable<'d>>,
     aggregate: A,
     options: &'o Options,
     /// Batches merged, for releasing freed memory every [`BATCHES_PER_RELEASE`].
     batches: usize,
 }
 
+/// The bytes of an input that can be read again: a file's map, or bytes a caller holds.
+#[derive(Clone)]
+enum Bytes<'d> {
+    Mapped(Arc<Mapped>),
+    Borrowed(&'d [u8]),
+}
+
+impl Bytes<'_> {
+    fn get(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(mapped) => mapped.bytes(),
+            Bytes::Borrowed(bytes) => bytes,
+        }
+    }
+
+    /// Hands back to the system the pages of `start..end` once read ([`Mapped::release`]).
+    fn release(&self, start: usize, end: usize) {
+        if let Bytes::Mapped(mapped) = self {
+            mapped.release(start, end);
+        }
+    }
+}
+
+/// An input whose chunks can be read again.
+struct Rereadable<'d> {
+    bytes: Bytes<'d>,
+    shape: Shape,
+}
+
+/// A chunk of one of [`State::inputs`], as it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChunkSource {
+    input: usize,
+    /// Its place among the input's chunks.
+    ordinal: usize,
+    chunk: Chunk,
+}
+
+impl crate::dedup::Source for ChunkSource {
+    fn follows(&self, earlier: &Self) -> bool {
+        self.input == earlier.input && self.ordinal == earlier.ordinal + 1
+    }
+}
+
 /// Per-file bookkeeping while its chunks are merged.
 struct FileState<'r> {
+    /// The file among [`State::inputs`]; `None` for a stream, which cannot be read again.
+    input: Option<usize>,
+    /// Its chunks counted so far.
+    chunks_counted: usize,
     report: &'r mut FileReport,
     lines: LineCounter,
     /// Offset of the current buffer within the (decompressed) input.
@@ -263,9 +314,9 @@ impl LineCounter {
     }
 }
 
-fn read_input<A, F>(
+fn read_input<'d, A, F>(
     input: &InputPath,
-    state: &mut State<'_, A>,
+    state: &mut State<'_, 'd, A>,
     progress: &ProgressBar,
     make: &F,
 ) -> Result<FileReport, Error>
@@ -291,11 +342,11 @@ where
     match source.opened {
         Opened::Mapped(mapped) => {
             report.bytes = mapped.bytes().len() as u64;
+            let mapped = Arc::new(mapped);
             let hash = std::thread::scope(|scope| {
                 let hasher = state.options.hash.then(|| scope.spawn(|| mapped.sha256()));
-                let release = |start, end| mapped.release(start, end);
-                let result =
-                    read_mapped(mapped.bytes(), release, &mut report, state, progress, make);
+                let bytes = Bytes::Mapped(Arc::clone(&mapped));
+                let result = read_mapped(bytes, &mut report, state, progress, make);
                 let hash = hasher.and_then(|h| h.join().ok());
                 result.map(|()| hash)
             })?;
@@ -323,11 +374,10 @@ fn fail(report: &mut FileReport, reason: String, strict: bool) -> Result<(), Err
     Ok(())
 }
 
-fn read_mapped<A, F>(
-    data: &[u8],
-    release: impl Fn(usize, usize) + Sync,
+fn read_mapped<'d, A, F>(
+    bytes: Bytes<'d>,
     report: &mut FileReport,
-    state: &mut State<'_, A>,
+    state: &mut State<'_, 'd, A>,
     progress: &ProgressBar,
     make: &F,
 ) -> Result<(), Error>
@@ -335,6 +385,8 @@ where
     A: Aggregate,
     F: Fn() -> A + Sync,
 {
+    let kept = bytes.clone();
+    let data = bytes.get();
     let Detected { shape, body_start } = match detect(data) {
         Ok(detected) => detected,
         Err(reason) => {
@@ -346,7 +398,20 @@ where
         }
     };
     report.shape = Some(shape.to_string());
+    // A file that could not be mapped is held in memory whole, which it is not kept for.
+    let input = match &kept {
+        Bytes::Mapped(mapped) if matches!(**mapped, Mapped::Bytes(_)) => None,
+        _ => {
+            state.inputs.push(Rereadable {
+                bytes: kept,
+                shape: shape.clone(),
+            });
+            Some(state.inputs.len() - 1)
+        }
+    };
     let mut file = FileState {
+        input,
+        chunks_counted: 0,
         report,
         lines: LineCounter::default(),
         buffer_offset: 0,
@@ -372,7 +437,7 @@ where
                 };
                 let (start, end) = (batch.start, batch.end);
                 count_batch(data, batch, &shape, &mut file, state, make)?;
-                release(start, end);
+                bytes.release(start, end);
                 progress.set_position(base + end as u64);
                 Ok(())
             },
@@ -388,12 +453,12 @@ where
     }
 }
 
-fn read_stream<A, F>(
+fn read_stream<'d, A, F>(
     reader: Box<dyn Read + Send>,
     gzip: bool,
     raw_read: &AtomicU64,
     report: &mut FileReport,
-    state: &mut State<'_, A>,
+    state: &mut State<'_, 'd, A>,
     progress: &ProgressBar,
     make: &F,
 ) -> Result<(), Error>
@@ -438,6 +503,8 @@ where
             shape.to_string()
         });
         let mut file = FileState {
+            input: None,
+            chunks_counted: 0,
             report,
             lines: LineCounter::default(),
             buffer_offset: 0,
@@ -543,6 +610,8 @@ struct ChunkFold<'o, A> {
     options: &'o Options,
     aggregate: A,
     fingerprints: Vec<u64>,
+    /// The [`window_of`] each event, for its fingerprint.
+    windows: Vec<i64>,
     fates: Vec<Fate>,
     /// The time range of the chunk's events, duplicates included.
     first: Option<Timestamp>,
@@ -555,6 +624,7 @@ impl<'o, A> ChunkFold<'o, A> {
             options,
             aggregate,
             fingerprints: Vec::new(),
+            windows: Vec::new(),
             fates: Vec::new(),
             first: None,
             last: None,
@@ -601,6 +671,7 @@ impl<A: Aggregate> EventSink for ChunkFold<'_, A> {
             Fate::Folded
         };
         self.fingerprints.push(event.fingerprint());
+        self.windows.push(window_of(t));
         self.fates.push(fate);
     }
 }
@@ -700,12 +771,12 @@ where
 /// aggregate, in input order: problems are reported, duplicates found (of earlier batches,
 /// asked of the fingerprints in parallel, then within the batch), and a chunk that folded a
 /// duplicate is folded again without it.
-fn count_batch<A, F>(
+fn count_batch<'d, A, F>(
     data: &[u8],
     batch: Batch<'_, A>,
     shape: &Shape,
     file: &mut FileState<'_>,
-    state: &mut State<'_, A>,
+    state: &mut State<'_, 'd, A>,
     make: &F,
 ) -> Result<(), Error>
 where
@@ -719,11 +790,12 @@ where
     } = batch;
     let options = state.options;
     let parts = parts_read::<A>(options);
+    restore_evicted(&outputs, state, make);
     let seen = &state.seen;
     // Mutable only because aggregates need be `Send`, not `Sync`; nothing is changed here.
     let earlier: Vec<Vec<bool>> = outputs
         .par_iter_mut()
-        .map(|output| seen.contains_all(&output.sink.fingerprints))
+        .map(|output| seen.contains_all(&output.sink.fingerprints, &output.sink.windows))
         .collect();
     let mut refolds: Vec<(usize, Vec<bool>)> = Vec::new();
     let mut counts = Counts::default();
@@ -743,10 +815,19 @@ where
         }
         let mut duplicate_folded = false;
         let mut kept = Vec::with_capacity(chunk.fates.len());
-        for ((&fingerprint, &fate), &seen) in
-            chunk.fingerprints.iter().zip(&chunk.fates).zip(earlier)
+        let source = file.input.map(|input| ChunkSource {
+            input,
+            ordinal: file.chunks_counted + index,
+            chunk: chunks[index],
+        });
+        for (((&fingerprint, &window), &fate), &seen) in chunk
+            .fingerprints
+            .iter()
+            .zip(&chunk.windows)
+            .zip(&chunk.fates)
+            .zip(earlier)
         {
-            let new = !seen && state.seen.insert_unmerged(fingerprint);
+            let new = state.seen.add(fingerprint, window, seen, source);
             counts.add(new, fate);
             duplicate_folded |= !new && fate == Fate::Folded;
             kept.push(new && fate == Fate::Folded);
@@ -761,6 +842,7 @@ where
         }
     }
     counts.record(file.report);
+    file.chunks_counted += outputs.len();
     let refolded: Vec<(usize, A)> = refolds
         .par_iter()
         .map(|(index, kept)| {
@@ -778,7 +860,7 @@ where
     for (index, aggregate) in refolded {
         aggregates[index] = aggregate;
     }
-    state.seen.merge_if_due();
+    state.seen.end_batch();
     if let Some(folded) = aggregates
         .into_par_iter()
         .reduce_with(|mut earlier, later| {
@@ -793,6 +875,73 @@ where
         release_freed();
     }
     Ok(())
+}
+
+/// Reads again, from the chunks they were read from, the fingerprints that `state.seen`
+/// evicted from the windows of time the events of `outputs` fall in.
+fn restore_evicted<A, F>(
+    outputs: &[ChunkOutput<ChunkFold<'_, A>>],
+    state: &mut State<'_, '_, A>,
+    make: &F,
+) where
+    A: Aggregate,
+    F: Fn() -> A + Sync,
+{
+    let windows = outputs.iter().flat_map(|output| {
+        let windows = &output.sink.windows;
+        // Events in time order share their window with the one before.
+        windows
+            .iter()
+            .enumerate()
+            .filter(|&(i, w)| i == 0 || windows[i - 1] != *w)
+            .map(|(_, &w)| w)
+    });
+    let evicted = state.seen.evicted(windows);
+    if evicted.is_empty() {
+        return;
+    }
+    // Each chunk once, for all the windows it held events of.
+    let mut sources: Vec<ChunkSource> = evicted
+        .iter()
+        .flat_map(|(_, sources)| sources.iter().copied())
+        .collect();
+    sources.sort_unstable_by_key(|source| (source.input, source.chunk.from));
+    sources.dedup();
+    let wanted: Vec<i64> = evicted.iter().map(|&(window, _)| window).collect();
+    let options = state.options;
+    let parts = parts_read::<A>(options);
+    let inputs = &state.inputs;
+    let mut read: Vec<(u64, i64)> = sources
+        .par_iter()
+        .flat_map_iter(|source| {
+            let input = &inputs[source.input];
+            let sink = ChunkFold::new(options, make());
+            let output = input
+                .shape
+                .read_chunk(input.bytes.get(), source.chunk, parts, sink);
+            input.bytes.release(source.chunk.from, output.end);
+            let ChunkFold {
+                fingerprints,
+                windows,
+                ..
+            } = output.sink;
+            let wanted = &wanted;
+            fingerprints
+                .into_iter()
+                .zip(windows)
+                .filter(move |(_, window)| wanted.binary_search(window).is_ok())
+        })
+        .collect();
+    read.sort_unstable_by_key(|&(_, window)| window);
+    let mut rest = read.as_slice();
+    for window in wanted {
+        let count = rest.partition_point(|&(_, w)| w <= window);
+        let (of_window, later) = rest.split_at(count);
+        state
+            .seen
+            .restore(window, of_window.iter().map(|&(f, _)| f));
+        rest = later;
+    }
 }
 
 /// A batch's events by what became of them, added to its file's report once counted.

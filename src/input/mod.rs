@@ -85,7 +85,7 @@ impl<S> ChunkOutput<S> {
 }
 
 /// A part of the input to read: the records that begin in `from..until` of `data`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chunk {
     pub from: usize,
     pub until: usize,

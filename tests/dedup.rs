@@ -1,0 +1,54 @@
+//! Duplicates are found exactly, whatever the order of the inputs: the fingerprints of an hour
+//! of event time that the reader left behind are dropped from memory and read again from the
+//! input when a later event falls in that hour (`src/dedup.rs`). Small chunks make the batches
+//! small, so that the hours of the first file are dropped long before the second file repeats
+//! some of them.
+
+mod common;
+
+use authsift::pipeline::Options;
+use common::{read, testdata};
+
+/// `early.ndjson`: 6 events in each hour from 00:00 to 09:00. `overlap.ndjson`: its last two
+/// hours again (12 repeats), 12 events at 10:00 and 11:00, then 3 repeats from 01:00 and 3
+/// new events at 01:00 and 00:00.
+#[test]
+fn repeats_of_hours_read_long_before_are_found_at_every_chunk_size() {
+    let paths = [
+        testdata("dedup/early.ndjson"),
+        testdata("dedup/overlap.ndjson"),
+    ];
+    let whole = read(&paths, &Options::default());
+    let counts = |run: &authsift::pipeline::Run<common::Collect>| -> Vec<(u64, u64)> {
+        run.files.iter().map(|f| (f.events, f.duplicates)).collect()
+    };
+    assert_eq!(counts(&whole), [(60, 0), (15, 15)]);
+    let uuids = |run: &authsift::pipeline::Run<common::Collect>| -> Vec<String> {
+        run.aggregate
+            .0
+            .iter()
+            .map(|e| e["uuid"].to_string())
+            .collect()
+    };
+    let mut distinct = uuids(&whole);
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 75);
+    assert_eq!(uuids(&whole).len(), 75);
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
+        for chunk_size in (40..=1200).step_by(29) {
+            let options = Options {
+                chunk_size,
+                ..Options::default()
+            };
+            let chunked = pool.install(|| read(&paths, &options));
+            let context = format!("chunks of {chunk_size} bytes on {threads} threads");
+            assert_eq!(counts(&chunked), counts(&whole), "{context}");
+            assert_eq!(uuids(&chunked), uuids(&whole), "{context}");
+        }
+    }
+}
