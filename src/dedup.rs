@@ -53,7 +53,7 @@ struct Window<S> {
     /// Where the window's events were read (`S`, a chunk of an input), in reading order, so
     /// that its fingerprints can be read again once evicted; `None` once the window is kept
     /// for good: read again once already, read from a source that cannot be read again (a
-    /// stream), or from more than [`MOST_SOURCES`].
+    /// standard input), or from more than [`MOST_SOURCES`].
     sources: Option<Vec<S>>,
     /// Stretches of consecutive `sources`.
     stretches: usize,
@@ -148,6 +148,29 @@ impl<S: Source> FingerprintSet<S> {
             .iter()
             .map(|(_, sources)| sources.len())
             .sum::<usize>();
+        evicted
+    }
+
+    /// Every evicted window read from any source `of`, to restore as those of
+    /// [`FingerprintSet::evicted`]; the other windows read from such a source are kept from
+    /// now on, so that none of them is read from it again.
+    pub fn evicted_from(&mut self, of: impl Fn(&S) -> bool) -> Vec<(i64, Vec<S>)> {
+        let mut evicted = Vec::new();
+        for (&w, window) in &mut self.windows {
+            let Some(sources) = &window.sources else {
+                continue;
+            };
+            if !sources.iter().any(&of) {
+                continue;
+            }
+            if window.evicted {
+                self.sources_read_again += sources.len();
+                evicted.push((w, sources.clone()));
+            } else {
+                window.sources = None;
+            }
+        }
+        evicted.sort_unstable_by_key(|&(w, _)| w);
         evicted
     }
 
@@ -337,7 +360,7 @@ mod tests {
 
     /// A source that cannot be read again keeps its window in memory, merged once cold.
     #[test]
-    fn a_window_read_from_a_stream_is_kept() {
+    fn a_window_read_from_what_cannot_be_read_again_is_kept() {
         let never = |_: usize, _: i64| -> Vec<u64> { unreachable!("nothing is evicted") };
         let mut set = FingerprintSet::default();
         let first: Vec<(u64, i64)> = (0..10_000).map(|i| (spread(i), 7)).collect();
@@ -358,6 +381,30 @@ mod tests {
                 .iter()
                 .all(|&new| !new)
         );
+    }
+
+    /// Asked for every window of a source, the set hands back the evicted ones and keeps the
+    /// others, so that none is read from that source again.
+    #[test]
+    fn every_window_of_a_source_is_restored_or_kept_at_once() {
+        let never = |_: usize, _: i64| -> Vec<u64> { Vec::new() };
+        let mut set = FingerprintSet::default();
+        // Source 0 holds hours 0 and 1, source 1 hours 1 and 2, source 2 hour 3.
+        add_batch(&mut set, &[(10, 0), (11, 1)], Some(0), &never);
+        add_batch(&mut set, &[(12, 1), (13, 2)], Some(1), &never);
+        for _ in 0..=COLD_BATCHES {
+            add_batch(&mut set, &[(14, 3)], Some(2), &never);
+        }
+        // Hours 0, 1 and 2 are evicted, hour 3 is not.
+        let evicted: Vec<i64> = set
+            .evicted_from(|&s| s == 1)
+            .iter()
+            .map(|(w, _)| *w)
+            .collect();
+        assert_eq!(evicted, [1, 2]);
+        assert_eq!(set.evicted_from(|&s| s == 2), []);
+        assert!(set.windows[&3].sources.is_none());
+        assert!(set.windows[&0].sources.is_some());
     }
 
     #[test]

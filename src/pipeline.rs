@@ -232,7 +232,7 @@ struct State<'o, 'd, A> {
     batches: usize,
 }
 
-/// The bytes of an input that can be read again: a file's map, or bytes a caller holds.
+/// The bytes of an input at hand: a file's map, or bytes a caller holds.
 #[derive(Clone)]
 enum Bytes<'d> {
     Mapped(Arc<Mapped>),
@@ -257,17 +257,26 @@ impl Bytes<'_> {
 
 /// An input whose chunks can be read again.
 struct Rereadable<'d> {
-    bytes: Bytes<'d>,
+    bytes: Again<'d>,
     shape: Shape,
 }
 
-/// A chunk of one of [`State::inputs`], as it was read.
+/// How an input is read again: from its bytes at hand, or by decompressing its gzip file
+/// again from the start.
+enum Again<'d> {
+    AtHand(Bytes<'d>),
+    Gzip(std::path::PathBuf),
+}
+
+/// The records a chunk of one of [`State::inputs`] held, `start..end` of the (decompressed)
+/// input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ChunkSource {
     input: usize,
     /// Its place among the input's chunks.
     ordinal: usize,
-    chunk: Chunk,
+    start: usize,
+    end: usize,
 }
 
 impl crate::dedup::Source for ChunkSource {
@@ -353,7 +362,19 @@ where
             report.sha256 = hash;
         }
         Opened::Stream(reader) => {
-            read_stream(reader, gzip, &raw_read, &mut report, state, progress, make)?;
+            // A gzip file can be decompressed again; standard input, or a pipe, cannot.
+            let again = match input {
+                InputPath::File(path) if gzip && path.metadata().is_ok_and(|m| m.is_file()) => {
+                    Some(path.clone())
+                }
+                _ => None,
+            };
+            let stream = Stream {
+                reader,
+                gzip,
+                again,
+            };
+            read_stream(stream, &raw_read, &mut report, state, progress, make)?;
             report.bytes = raw_read.load(Ordering::Relaxed);
             report.sha256 = raw_hash
                 .and_then(|h| std::sync::Arc::try_unwrap(h).ok())
@@ -403,7 +424,7 @@ where
         Bytes::Mapped(mapped) if matches!(**mapped, Mapped::Bytes(_)) => None,
         _ => {
             state.inputs.push(Rereadable {
-                bytes: kept,
+                bytes: Again::AtHand(kept),
                 shape: shape.clone(),
             });
             Some(state.inputs.len() - 1)
@@ -453,9 +474,20 @@ where
     }
 }
 
-fn read_stream<'d, A, F>(
+/// A stream to read: decompressed gzip, or standard input; `again`, the gzip file, when it
+/// can be read again.
+struct Stream {
     reader: Box<dyn Read + Send>,
     gzip: bool,
+    again: Option<std::path::PathBuf>,
+}
+
+fn read_stream<'d, A, F>(
+    Stream {
+        reader,
+        gzip,
+        again,
+    }: Stream,
     raw_read: &AtomicU64,
     report: &mut FileReport,
     state: &mut State<'_, 'd, A>,
@@ -502,8 +534,15 @@ where
         } else {
             shape.to_string()
         });
+        let input = again.map(|path| {
+            state.inputs.push(Rereadable {
+                bytes: Again::Gzip(path),
+                shape: shape.clone(),
+            });
+            state.inputs.len() - 1
+        });
         let mut file = FileState {
-            input: None,
+            input,
             chunks_counted: 0,
             report,
             lines: LineCounter::default(),
@@ -790,7 +829,7 @@ where
     } = batch;
     let options = state.options;
     let parts = parts_read::<A>(options);
-    restore_evicted(&outputs, state, make);
+    restore_evicted(&outputs, state, make)?;
     let seen = &state.seen;
     // Mutable only because aggregates need be `Send`, not `Sync`; nothing is changed here.
     let earlier: Vec<Vec<bool>> = outputs
@@ -808,6 +847,12 @@ where
             file.buffer_offset,
             options,
         )?;
+        let source = file.input.map(|input| ChunkSource {
+            input,
+            ordinal: file.chunks_counted + index,
+            start: file.buffer_offset as usize + output.start,
+            end: file.buffer_offset as usize + output.end,
+        });
         let chunk = &mut output.sink;
         for t in [chunk.first, chunk.last].into_iter().flatten() {
             file.report.first = Some(file.report.first.map_or(t, |f| f.min(t)));
@@ -815,11 +860,6 @@ where
         }
         let mut duplicate_folded = false;
         let mut kept = Vec::with_capacity(chunk.fates.len());
-        let source = file.input.map(|input| ChunkSource {
-            input,
-            ordinal: file.chunks_counted + index,
-            chunk: chunks[index],
-        });
         for (((&fingerprint, &window), &fate), &seen) in chunk
             .fingerprints
             .iter()
@@ -878,12 +918,15 @@ where
 }
 
 /// Reads again, from the chunks they were read from, the fingerprints that `state.seen`
-/// evicted from the windows of time the events of `outputs` fall in.
+/// evicted from the windows of time the events of `outputs` fall in. A gzip file is
+/// decompressed again from its start, so when one must be, every window read from it is
+/// restored or kept at once, and it is read again at most once.
 fn restore_evicted<A, F>(
     outputs: &[ChunkOutput<ChunkFold<'_, A>>],
     state: &mut State<'_, '_, A>,
     make: &F,
-) where
+) -> Result<(), Error>
+where
     A: Aggregate,
     F: Fn() -> A + Sync,
 {
@@ -896,42 +939,96 @@ fn restore_evicted<A, F>(
             .filter(|&(i, w)| i == 0 || windows[i - 1] != *w)
             .map(|(_, &w)| w)
     });
-    let evicted = state.seen.evicted(windows);
+    let mut evicted = state.seen.evicted(windows);
     if evicted.is_empty() {
-        return;
+        return Ok(());
+    }
+    let inputs = &state.inputs;
+    let mut gzips: Vec<usize> = evicted
+        .iter()
+        .flat_map(|(_, sources)| sources.iter().map(|source| source.input))
+        .filter(|&input| matches!(inputs[input].bytes, Again::Gzip(_)))
+        .collect();
+    gzips.sort_unstable();
+    gzips.dedup();
+    if !gzips.is_empty() {
+        evicted.extend(
+            state
+                .seen
+                .evicted_from(|source| gzips.binary_search(&source.input).is_ok()),
+        );
+        evicted.sort_unstable_by_key(|&(window, _)| window);
+        evicted.dedup_by_key(|&mut (window, _)| window);
     }
     // Each chunk once, for all the windows it held events of.
     let mut sources: Vec<ChunkSource> = evicted
         .iter()
         .flat_map(|(_, sources)| sources.iter().copied())
         .collect();
-    sources.sort_unstable_by_key(|source| (source.input, source.chunk.from));
+    sources.sort_unstable_by_key(|source| (source.input, source.start));
     sources.dedup();
     let wanted: Vec<i64> = evicted.iter().map(|&(window, _)| window).collect();
+    let in_wanted = |&(_, window): &(u64, i64)| wanted.binary_search(&window).is_ok();
     let options = state.options;
     let parts = parts_read::<A>(options);
     let inputs = &state.inputs;
+    let fingerprints_of = |input: &Rereadable<'_>, data: &[u8], start: usize, end: usize| {
+        let chunk = Chunk {
+            from: start,
+            until: end,
+            known_start: true,
+            at_eof: true,
+        };
+        let sink = ChunkFold::new(options, make());
+        let output = input.shape.read_chunk(data, chunk, parts, sink);
+        let ChunkFold {
+            fingerprints,
+            windows,
+            ..
+        } = output.sink;
+        fingerprints.into_iter().zip(windows).filter(in_wanted)
+    };
     let mut read: Vec<(u64, i64)> = sources
         .par_iter()
-        .flat_map_iter(|source| {
+        .filter_map(|source| {
             let input = &inputs[source.input];
-            let sink = ChunkFold::new(options, make());
-            let output = input
-                .shape
-                .read_chunk(input.bytes.get(), source.chunk, parts, sink);
-            input.bytes.release(source.chunk.from, output.end);
-            let ChunkFold {
-                fingerprints,
-                windows,
-                ..
-            } = output.sink;
-            let wanted = &wanted;
-            fingerprints
-                .into_iter()
-                .zip(windows)
-                .filter(move |(_, window)| wanted.binary_search(window).is_ok())
+            let Again::AtHand(bytes) = &input.bytes else {
+                return None;
+            };
+            let read: Vec<(u64, i64)> =
+                fingerprints_of(input, bytes.get(), source.start, source.end).collect();
+            bytes.release(source.start, source.end);
+            Some(read)
         })
+        .flatten()
         .collect();
+    for gzip in gzips {
+        let input = &inputs[gzip];
+        let Again::Gzip(path) = &input.bytes else {
+            continue;
+        };
+        let of_input: Vec<&ChunkSource> = sources.iter().filter(|s| s.input == gzip).collect();
+        let again = |error: std::io::Error| {
+            Error::Input(
+                path.display().to_string(),
+                format!("could not be read again to find repeated events: {error}"),
+            )
+        };
+        let file = std::fs::File::open(path).map_err(again)?;
+        let mut reader = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
+        let mut at = 0;
+        for source in of_input {
+            let skip = (source.start - at) as u64;
+            let skipped = std::io::copy(&mut (&mut reader).take(skip), &mut std::io::sink());
+            if skipped.map_err(again)? != skip {
+                return Err(again(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            let mut bytes = vec![0; source.end - source.start];
+            reader.read_exact(&mut bytes).map_err(again)?;
+            at = source.end;
+            read.extend(fingerprints_of(input, &bytes, 0, bytes.len()));
+        }
+    }
     read.sort_unstable_by_key(|&(_, window)| window);
     let mut rest = read.as_slice();
     for window in wanted {
@@ -942,6 +1039,7 @@ fn restore_evicted<A, F>(
             .restore(window, of_window.iter().map(|&(f, _)| f));
         rest = later;
     }
+    Ok(())
 }
 
 /// A batch's events by what became of them, added to its file's report once counted.

@@ -14,10 +14,19 @@ use common::{read, testdata};
 /// new events at 01:00 and 00:00.
 #[test]
 fn repeats_of_hours_read_long_before_are_found_at_every_chunk_size() {
-    let paths = [
-        testdata("dedup/early.ndjson"),
-        testdata("dedup/overlap.ndjson"),
-    ];
+    found_at_every_chunk_size(["dedup/early.ndjson", "dedup/overlap.ndjson"]);
+}
+
+/// A gzip file's hours are read again by decompressing it again.
+#[test]
+fn repeats_of_hours_of_a_gzip_file_are_found_at_every_chunk_size() {
+    found_at_every_chunk_size(["dedup/early.ndjson.gz", "dedup/overlap.ndjson"]);
+    found_at_every_chunk_size(["dedup/early.ndjson", "dedup/overlap.ndjson.gz"]);
+    found_at_every_chunk_size(["dedup/early.ndjson.gz", "dedup/overlap.ndjson.gz"]);
+}
+
+fn found_at_every_chunk_size(names: [&str; 2]) {
+    let paths = names.map(testdata);
     let whole = read(&paths, &Options::default());
     let counts = |run: &authsift::pipeline::Run<common::Collect>| -> Vec<(u64, u64)> {
         run.files.iter().map(|f| (f.events, f.duplicates)).collect()
@@ -46,7 +55,7 @@ fn repeats_of_hours_read_long_before_are_found_at_every_chunk_size() {
                 ..Options::default()
             };
             let chunked = pool.install(|| read(&paths, &options));
-            let context = format!("chunks of {chunk_size} bytes on {threads} threads");
+            let context = format!("{names:?} in chunks of {chunk_size} bytes on {threads} threads");
             assert_eq!(counts(&chunked), counts(&whole), "{context}");
             assert_eq!(uuids(&chunked), uuids(&whole), "{context}");
         }
