@@ -9,8 +9,10 @@
 //! only the chunks its events were read from are kept. Should a later event fall in it after
 //! all (an overlapping export, an unordered one), the caller reads its fingerprints again from
 //! those chunks ([`FingerprintSet::evicted`], [`FingerprintSet::restore`]), and the hour stays
-//! in memory from then on. The answers are those of a set that kept every fingerprint; the
-//! memory follows the hours being read rather than the whole input.
+//! in memory from then on. Hours that eviction would not serve are kept from the start: read
+//! from scattered chunks (an unordered input) or from what cannot be read again. The answers
+//! are those of a set that kept every fingerprint; for inputs in time order, the memory follows
+//! the hours being read rather than the whole input.
 //!
 //! Within an hour, new fingerprints gather in a small hash set and are merged now and then
 //! into a sorted array, which holds 8 bytes per fingerprint where a hash set holds 10 to 21.
@@ -52,8 +54,8 @@ struct Window<S> {
     recent: FxHashSet<u64>,
     /// Where the window's events were read (`S`, a chunk of an input), in reading order, so
     /// that its fingerprints can be read again once evicted; `None` once the window is kept
-    /// for good: read again once already, read from a source that cannot be read again (a
-    /// standard input), or from more than [`MOST_SOURCES`].
+    /// for good: read again once already, read from a source that cannot be read again
+    /// (standard input), from more than [`MOST_SOURCES`] or in more than [`MOST_STRETCHES`].
     sources: Option<Vec<S>>,
     /// Stretches of consecutive `sources`.
     stretches: usize,
