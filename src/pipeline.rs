@@ -209,7 +209,9 @@ where
         ..FileReport::default()
     };
     read_mapped(
-        Bytes::Borrowed(data),
+        data,
+        |_, _| (),
+        Some(Again::Borrowed(data)),
         &mut report,
         &mut state,
         &ProgressBar::hidden(),
@@ -232,45 +234,60 @@ struct State<'o, 'd, A> {
     batches: usize,
 }
 
-/// The bytes of an input at hand: a file's map, or bytes a caller holds.
-#[derive(Clone)]
-enum Bytes<'d> {
-    Mapped(Arc<Mapped>),
-    Borrowed(&'d [u8]),
-}
-
-impl Bytes<'_> {
-    fn get(&self) -> &[u8] {
-        match self {
-            Bytes::Mapped(mapped) => mapped.bytes(),
-            Bytes::Borrowed(bytes) => bytes,
-        }
-    }
-
-    /// Hands back to the system the pages of `start..end` once read ([`Mapped::release`]).
-    fn release(&self, start: usize, end: usize) {
-        if let Bytes::Mapped(mapped) = self {
-            mapped.release(start, end);
-        }
-    }
-}
-
 /// An input whose chunks can be read again.
 struct Rereadable<'d> {
     bytes: Again<'d>,
     shape: Shape,
 }
 
-/// How an input is read again: from its bytes at hand, or by decompressing its gzip file
-/// again from the start.
+/// How an input is read again: from the bytes a caller holds, or by opening its file again,
+/// to map it or, gzip, to decompress it again from the start. No file is held open or mapped
+/// meanwhile: a run may read more files than a process may map.
 enum Again<'d> {
-    AtHand(Bytes<'d>),
-    Gzip(std::path::PathBuf),
+    Borrowed(&'d [u8]),
+    Mapped(FileId),
+    Gzip(FileId),
+}
+
+/// A file as it was when read: one that has changed since cannot be read again.
+struct FileId {
+    path: std::path::PathBuf,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileId {
+    /// The regular file at `path` as it is now.
+    fn of(path: &std::path::Path) -> Option<FileId> {
+        let metadata = path.metadata().ok().filter(|m| m.is_file())?;
+        Some(FileId {
+            path: path.to_path_buf(),
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        })
+    }
+
+    /// Opens the file again, unchanged.
+    fn open(&self) -> Result<std::fs::File, Error> {
+        let file = std::fs::File::open(&self.path).map_err(|e| self.failed(&describe_io(&e)))?;
+        let metadata = file.metadata().map_err(|e| self.failed(&describe_io(&e)))?;
+        if metadata.len() != self.len || metadata.modified().ok() != self.modified {
+            return Err(self.failed("it changed while authsift ran"));
+        }
+        Ok(file)
+    }
+
+    fn failed(&self, why: &str) -> Error {
+        Error::Input(
+            self.path.display().to_string(),
+            format!("could not be read again to find repeated events: {why}"),
+        )
+    }
 }
 
 /// The records a chunk of one of [`State::inputs`] held, `start..end` of the (decompressed)
 /// input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct ChunkSource {
     input: usize,
     /// Its place among the input's chunks.
@@ -351,11 +368,23 @@ where
     match source.opened {
         Opened::Mapped(mapped) => {
             report.bytes = mapped.bytes().len() as u64;
-            let mapped = Arc::new(mapped);
+            // A file that could not be mapped was read into memory whole: not again.
+            let again = match (input, &mapped) {
+                (InputPath::File(path), Mapped::Map(_)) => FileId::of(path).map(Again::Mapped),
+                _ => None,
+            };
             let hash = std::thread::scope(|scope| {
                 let hasher = state.options.hash.then(|| scope.spawn(|| mapped.sha256()));
-                let bytes = Bytes::Mapped(Arc::clone(&mapped));
-                let result = read_mapped(bytes, &mut report, state, progress, make);
+                let release = |start, end| mapped.release(start, end);
+                let result = read_mapped(
+                    mapped.bytes(),
+                    release,
+                    again,
+                    &mut report,
+                    state,
+                    progress,
+                    make,
+                );
                 let hash = hasher.and_then(|h| h.join().ok());
                 result.map(|()| hash)
             })?;
@@ -364,9 +393,7 @@ where
         Opened::Stream(reader) => {
             // A gzip file can be decompressed again; standard input, or a pipe, cannot.
             let again = match input {
-                InputPath::File(path) if gzip && path.metadata().is_ok_and(|m| m.is_file()) => {
-                    Some(path.clone())
-                }
+                InputPath::File(path) if gzip => FileId::of(path),
                 _ => None,
             };
             let stream = Stream {
@@ -396,7 +423,9 @@ fn fail(report: &mut FileReport, reason: String, strict: bool) -> Result<(), Err
 }
 
 fn read_mapped<'d, A, F>(
-    bytes: Bytes<'d>,
+    data: &[u8],
+    release: impl Fn(usize, usize) + Sync,
+    again: Option<Again<'d>>,
     report: &mut FileReport,
     state: &mut State<'_, 'd, A>,
     progress: &ProgressBar,
@@ -406,8 +435,6 @@ where
     A: Aggregate,
     F: Fn() -> A + Sync,
 {
-    let kept = bytes.clone();
-    let data = bytes.get();
     let Detected { shape, body_start } = match detect(data) {
         Ok(detected) => detected,
         Err(reason) => {
@@ -419,17 +446,13 @@ where
         }
     };
     report.shape = Some(shape.to_string());
-    // A file that could not be mapped is held in memory whole, which it is not kept for.
-    let input = match &kept {
-        Bytes::Mapped(mapped) if matches!(**mapped, Mapped::Bytes(_)) => None,
-        _ => {
-            state.inputs.push(Rereadable {
-                bytes: Again::AtHand(kept),
-                shape: shape.clone(),
-            });
-            Some(state.inputs.len() - 1)
-        }
-    };
+    let input = again.map(|bytes| {
+        state.inputs.push(Rereadable {
+            bytes,
+            shape: shape.clone(),
+        });
+        state.inputs.len() - 1
+    });
     let mut file = FileState {
         input,
         chunks_counted: 0,
@@ -458,7 +481,7 @@ where
                 };
                 let (start, end) = (batch.start, batch.end);
                 count_batch(data, batch, &shape, &mut file, state, make)?;
-                bytes.release(start, end);
+                release(start, end);
                 progress.set_position(base + end as u64);
                 Ok(())
             },
@@ -479,7 +502,7 @@ where
 struct Stream {
     reader: Box<dyn Read + Send>,
     gzip: bool,
-    again: Option<std::path::PathBuf>,
+    again: Option<FileId>,
 }
 
 fn read_stream<'d, A, F>(
@@ -943,30 +966,39 @@ where
     if evicted.is_empty() {
         return Ok(());
     }
+    // The chunks read again hold other windows' events too: every evicted window they feed is
+    // restored with them, and the others are kept from now on, so that no chunk is read again
+    // twice. A gzip file is read again whole, so that goes for every window read from it.
     let inputs = &state.inputs;
-    let mut gzips: Vec<usize> = evicted
-        .iter()
-        .flat_map(|(_, sources)| sources.iter().map(|source| source.input))
-        .filter(|&input| matches!(inputs[input].bytes, Again::Gzip(_)))
-        .collect();
-    gzips.sort_unstable();
-    gzips.dedup();
-    if !gzips.is_empty() {
-        evicted.extend(
-            state
-                .seen
-                .evicted_from(|source| gzips.binary_search(&source.input).is_ok()),
+    let mut sources: Vec<ChunkSource> = Vec::new();
+    let mut gzips: Vec<usize> = Vec::new();
+    loop {
+        sources.extend(
+            evicted
+                .iter()
+                .flat_map(|(_, sources)| sources.iter().copied()),
         );
+        sources.sort_unstable();
+        sources.dedup();
+        gzips.extend(
+            sources
+                .iter()
+                .map(|source| source.input)
+                .filter(|&input| matches!(inputs[input].bytes, Again::Gzip(_))),
+        );
+        gzips.sort_unstable();
+        gzips.dedup();
+        let fed = state.seen.evicted_from(|source| {
+            sources.binary_search(source).is_ok() || gzips.binary_search(&source.input).is_ok()
+        });
+        let before = evicted.len();
+        evicted.extend(fed);
         evicted.sort_unstable_by_key(|&(window, _)| window);
         evicted.dedup_by_key(|&mut (window, _)| window);
+        if evicted.len() == before {
+            break;
+        }
     }
-    // Each chunk once, for all the windows it held events of.
-    let mut sources: Vec<ChunkSource> = evicted
-        .iter()
-        .flat_map(|(_, sources)| sources.iter().copied())
-        .collect();
-    sources.sort_unstable_by_key(|source| (source.input, source.start));
-    sources.dedup();
     let wanted: Vec<i64> = evicted.iter().map(|&(window, _)| window).collect();
     let in_wanted = |&(_, window): &(u64, i64)| wanted.binary_search(&window).is_ok();
     let options = state.options;
@@ -988,45 +1020,57 @@ where
         } = output.sink;
         fingerprints.into_iter().zip(windows).filter(in_wanted)
     };
-    let mut read: Vec<(u64, i64)> = sources
-        .par_iter()
-        .filter_map(|source| {
-            let input = &inputs[source.input];
-            let Again::AtHand(bytes) = &input.bytes else {
-                return None;
-            };
-            let read: Vec<(u64, i64)> =
-                fingerprints_of(input, bytes.get(), source.start, source.end).collect();
-            bytes.release(source.start, source.end);
-            Some(read)
-        })
-        .flatten()
-        .collect();
-    for gzip in gzips {
-        let input = &inputs[gzip];
-        let Again::Gzip(path) = &input.bytes else {
-            continue;
+    let mut read: Vec<(u64, i64)> = Vec::new();
+    let mut of_input = &sources[..];
+    while let Some(first) = of_input.first() {
+        let count = of_input.partition_point(|source| source.input == first.input);
+        let (these, later) = of_input.split_at(count);
+        of_input = later;
+        let input = &inputs[first.input];
+        // Each chunk's pages handed back once read, as in the first reading.
+        let from_data = |data: &[u8], release: &(dyn Fn(usize, usize) + Sync)| {
+            these
+                .par_iter()
+                .flat_map_iter(|source| {
+                    let read: Vec<(u64, i64)> =
+                        fingerprints_of(input, data, source.start, source.end).collect();
+                    release(source.start, source.end);
+                    read
+                })
+                .collect::<Vec<(u64, i64)>>()
         };
-        let of_input: Vec<&ChunkSource> = sources.iter().filter(|s| s.input == gzip).collect();
-        let again = |error: std::io::Error| {
-            Error::Input(
-                path.display().to_string(),
-                format!("could not be read again to find repeated events: {error}"),
-            )
-        };
-        let file = std::fs::File::open(path).map_err(again)?;
-        let mut reader = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
-        let mut at = 0;
-        for source in of_input {
-            let skip = (source.start - at) as u64;
-            let skipped = std::io::copy(&mut (&mut reader).take(skip), &mut std::io::sink());
-            if skipped.map_err(again)? != skip {
-                return Err(again(std::io::ErrorKind::UnexpectedEof.into()));
+        match &input.bytes {
+            Again::Borrowed(data) => read.extend(from_data(data, &|_, _| ())),
+            Again::Mapped(file) => {
+                let file_id = file;
+                let file = file_id.open()?;
+                // SAFETY: as for the first reading (`Source::open`): read-only, and a file
+                // changed since is refused above.
+                let map = unsafe { memmap2::Mmap::map(&file) }
+                    .map_err(|e| file_id.failed(&describe_io(&e)))?;
+                let mapped = Mapped::Map(map);
+                read.extend(from_data(mapped.bytes(), &|start, end| {
+                    mapped.release(start, end)
+                }));
             }
-            let mut bytes = vec![0; source.end - source.start];
-            reader.read_exact(&mut bytes).map_err(again)?;
-            at = source.end;
-            read.extend(fingerprints_of(input, &bytes, 0, bytes.len()));
+            Again::Gzip(file) => {
+                let failed = |e: std::io::Error| file.failed(&describe_io(&e));
+                let reader = std::io::BufReader::new(file.open()?);
+                let mut reader = flate2::read::MultiGzDecoder::new(reader);
+                let mut at = 0;
+                for source in these {
+                    let skip = source.start.saturating_sub(at) as u64;
+                    let skipped =
+                        std::io::copy(&mut (&mut reader).take(skip), &mut std::io::sink());
+                    if skipped.map_err(failed)? != skip {
+                        return Err(failed(std::io::ErrorKind::UnexpectedEof.into()));
+                    }
+                    let mut bytes = vec![0; source.end - source.start];
+                    reader.read_exact(&mut bytes).map_err(failed)?;
+                    at = source.end;
+                    read.extend(fingerprints_of(input, &bytes, 0, bytes.len()));
+                }
+            }
         }
     }
     read.sort_unstable_by_key(|&(_, window)| window);
