@@ -764,6 +764,31 @@ impl<A: Aggregate> EventSink for Refold<'_, A> {
     }
 }
 
+/// Reads a chunk again for the fingerprints of its events alone ([`restore_evicted`]): which
+/// parts are deferred is asked of the aggregate as in the first reading, which gives the same
+/// events, but nothing is folded.
+struct Fingerprints<'o, A> {
+    options: &'o Options,
+    aggregate: A,
+    /// Each event's fingerprint and [`window_of`].
+    read: Vec<(u64, i64)>,
+}
+
+impl<A: Aggregate> EventSink for Fingerprints<'_, A> {
+    fn deferrable(&self) -> Parts {
+        deferrable(self.options, &self.aggregate)
+    }
+
+    fn needs_parts(&self, event: &Event<'_>) -> bool {
+        needs_parts(self.options, &self.aggregate, event)
+    }
+
+    fn event(&mut self, event: &Event<'_>) {
+        self.read
+            .push((event.fingerprint(), window_of(event.published)));
+    }
+}
+
 /// A batch read and folded by the workers, not yet counted: its chunks as read, and where the
 /// next batch begins.
 struct Batch<'o, A> {
@@ -1011,14 +1036,13 @@ where
             known_start: true,
             at_eof: true,
         };
-        let sink = ChunkFold::new(options, make());
+        let sink = Fingerprints {
+            options,
+            aggregate: make(),
+            read: Vec::new(),
+        };
         let output = input.shape.read_chunk(data, chunk, parts, sink);
-        let ChunkFold {
-            fingerprints,
-            windows,
-            ..
-        } = output.sink;
-        fingerprints.into_iter().zip(windows).filter(in_wanted)
+        output.sink.read.into_iter().filter(in_wanted)
     };
     let mut read: Vec<(u64, i64)> = Vec::new();
     let mut of_input = &sources[..];
