@@ -132,25 +132,20 @@ impl<S: Source> FingerprintSet<S> {
     /// The evicted windows among `windows`, each with the sources to read its fingerprints
     /// from again; every one must be [restored](FingerprintSet::restore) before asking
     /// [`FingerprintSet::contains_all`] about events in it.
-    pub fn evicted(&mut self, windows: impl IntoIterator<Item = i64>) -> Vec<(i64, Vec<S>)> {
+    pub fn evicted(&self, windows: impl IntoIterator<Item = i64>) -> Vec<(i64, Vec<S>)> {
         let mut wanted: Vec<i64> = windows
             .into_iter()
             .filter(|w| self.windows.get(w).is_some_and(|window| window.evicted))
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let evicted: Vec<(i64, Vec<S>)> = wanted
+        wanted
             .into_iter()
             .filter_map(|w| {
                 let window = self.windows.get(&w)?;
                 Some((w, window.sources.clone().unwrap_or_default()))
             })
-            .collect();
-        self.sources_read_again += evicted
-            .iter()
-            .map(|(_, sources)| sources.len())
-            .sum::<usize>();
-        evicted
+            .collect()
     }
 
     /// Every evicted window read from any source `of`, to restore as those of
@@ -166,7 +161,6 @@ impl<S: Source> FingerprintSet<S> {
                 continue;
             }
             if window.evicted {
-                self.sources_read_again += sources.len();
                 evicted.push((w, sources.clone()));
             } else {
                 window.sources = None;
@@ -180,6 +174,8 @@ impl<S: Source> FingerprintSet<S> {
     /// window is kept from now on.
     pub fn restore(&mut self, window: i64, fingerprints: impl IntoIterator<Item = u64>) {
         let window = self.windows.entry(window).or_default();
+        // Counted once per window put back, however often it was asked for.
+        self.sources_read_again += window.sources.as_ref().map_or(0, Vec::len);
         window.recent.extend(fingerprints);
         window.merge();
         window.evicted = false;
