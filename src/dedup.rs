@@ -16,6 +16,12 @@
 //!
 //! Within an hour, new fingerprints gather in a small hash set and are merged now and then
 //! into a sorted array, which holds 8 bytes per fingerprint where a hash set holds 10 to 21.
+//!
+//! An hour costs a few hundred bytes of its own, more than a handful of fingerprints. So an
+//! hour with at most [`MOST_SETTLED`] events, once cold, is neither evicted nor kept as an
+//! hour but settled: its fingerprints join one array shared by all such hours, and the hour
+//! is remembered as settled. Sparse inputs (years of events, a few an hour) then hold 8 bytes
+//! an event and the hour, rather than an hour's bookkeeping per event.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -33,6 +39,9 @@ const MOST_SOURCES: usize = 1 << 10;
 /// time order, an hour is one stretch of an input, or a few where exports overlap; an hour
 /// read from here and there is an unordered input, whose hours are kept.
 const MOST_STRETCHES: usize = 4;
+/// Most fingerprints a cold window may hold to be settled rather than evicted or kept: fewer
+/// than a window's own bookkeeping takes in bytes, over 8.
+const MOST_SETTLED: usize = 32;
 
 /// Where events were read: a part of an input that can be read again.
 pub trait Source: Copy + PartialEq {
@@ -45,45 +54,40 @@ pub fn window_of(t: Timestamp) -> i64 {
     t.0.div_euclid(WINDOW_MS)
 }
 
-/// The fingerprints of one window of event time.
-#[derive(Debug)]
-struct Window<S> {
-    /// Merged fingerprints, ascending.
+/// A set of numbers held mostly as a sorted array: 8 bytes a number where a hash set holds
+/// 10 to 21. New numbers gather in a small hash set and are merged into the array now and then.
+#[derive(Debug, Default)]
+struct PackedSet {
+    /// Merged numbers, ascending.
     sorted: Vec<u64>,
-    /// Fingerprints added since the last merge.
+    /// Numbers added since the last merge.
     recent: FxHashSet<u64>,
-    /// Where the window's events were read (`S`, a chunk of an input), in reading order, so
-    /// that its fingerprints can be read again once evicted; `None` once the window is kept
-    /// for good: read again once already, read from a source that cannot be read again
-    /// (standard input), from more than [`MOST_SOURCES`] or in more than [`MOST_STRETCHES`].
-    sources: Option<Vec<S>>,
-    /// Stretches of consecutive `sources`.
-    stretches: usize,
-    evicted: bool,
-    /// The batch that last added to the window.
-    touched: u64,
 }
 
-impl<S> Default for Window<S> {
-    fn default() -> Self {
-        Window {
-            sorted: Vec::new(),
-            recent: FxHashSet::default(),
-            sources: Some(Vec::new()),
-            stretches: 0,
-            evicted: false,
-            touched: 0,
+impl PackedSet {
+    fn contains(&self, number: u64) -> bool {
+        self.sorted.binary_search(&number).is_ok() || self.recent.contains(&number)
+    }
+
+    fn len(&self) -> usize {
+        self.sorted.len() + self.recent.len()
+    }
+
+    /// Adds `number`; false if it was among the recent ones already.
+    fn insert(&mut self, number: u64) -> bool {
+        self.recent.insert(number)
+    }
+
+    /// Merges what gathered once it is a sixteenth as large as the array, or at least
+    /// [`SMALLEST_MERGE`].
+    fn merge_if_grown(&mut self) {
+        if self.recent.len() >= SMALLEST_MERGE.max(self.sorted.len() / 16) {
+            self.merge();
         }
     }
-}
 
-impl<S> Window<S> {
-    fn contains(&self, fingerprint: u64) -> bool {
-        self.sorted.binary_search(&fingerprint).is_ok() || self.recent.contains(&fingerprint)
-    }
-
-    /// Sorts the gathered fingerprints into the array, merging from the back so that the
-    /// array is never held twice.
+    /// Sorts the gathered numbers into the array, merging from the back so that the array is
+    /// never held twice.
     fn merge(&mut self) {
         let mut fresh: Vec<u64> = self.recent.drain().collect();
         fresh.sort_unstable();
@@ -105,9 +109,48 @@ impl<S> Window<S> {
     }
 }
 
+impl Extend<u64> for PackedSet {
+    fn extend<I: IntoIterator<Item = u64>>(&mut self, numbers: I) {
+        self.recent.extend(numbers);
+    }
+}
+
+/// The fingerprints of one window of event time.
+#[derive(Debug)]
+struct Window<S> {
+    fingerprints: PackedSet,
+    /// Where the window's events were read (`S`, a chunk of an input), in reading order, so
+    /// that its fingerprints can be read again once evicted; `None` once the window is kept
+    /// for good: read again once already, read from a source that cannot be read again
+    /// (standard input), from more than [`MOST_SOURCES`] or in more than [`MOST_STRETCHES`].
+    sources: Option<Vec<S>>,
+    /// Stretches of consecutive `sources`.
+    stretches: usize,
+    evicted: bool,
+    /// The batch that last added to the window.
+    touched: u64,
+}
+
+impl<S> Default for Window<S> {
+    fn default() -> Self {
+        Window {
+            fingerprints: PackedSet::default(),
+            sources: Some(Vec::new()),
+            stretches: 0,
+            evicted: false,
+            touched: 0,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct FingerprintSet<S> {
     windows: FxHashMap<i64, Window<S>>,
+    /// The fingerprints of the settled windows, all together, kept for good.
+    settled: PackedSet,
+    /// The windows whose fingerprints are in `settled`, as `u64`: a window settled may be
+    /// added to again, and then has fingerprints in both.
+    settled_windows: PackedSet,
     /// Batches counted so far ([`FingerprintSet::end_batch`]).
     batch: u64,
     /// Sources noted for windows, and sources handed back to be read again: windows are
@@ -121,6 +164,8 @@ impl<S> Default for FingerprintSet<S> {
     fn default() -> Self {
         FingerprintSet {
             windows: FxHashMap::default(),
+            settled: PackedSet::default(),
+            settled_windows: PackedSet::default(),
             batch: 0,
             sources_noted: 0,
             sources_read_again: 0,
@@ -176,8 +221,8 @@ impl<S: Source> FingerprintSet<S> {
         let window = self.windows.entry(window).or_default();
         // Counted once per window put back, however often it was asked for.
         self.sources_read_again += window.sources.as_ref().map_or(0, Vec::len);
-        window.recent.extend(fingerprints);
-        window.merge();
+        window.fingerprints.extend(fingerprints);
+        window.fingerprints.merge();
         window.evicted = false;
         window.sources = None;
         window.touched = self.batch;
@@ -187,20 +232,22 @@ impl<S: Source> FingerprintSet<S> {
     /// `windows`, was added before. Reading only, so that workers can ask it in parallel for
     /// a batch before the batch's fingerprints are added in order.
     pub fn contains_all(&self, fingerprints: &[u64], windows: &[i64]) -> Vec<bool> {
-        let mut current: Option<(i64, Option<&Window<S>>)> = None;
+        let mut current: Option<(i64, Option<&Window<S>>, bool)> = None;
         fingerprints
             .iter()
             .zip(windows)
             .map(|(&fingerprint, &w)| {
-                let window = match current {
-                    Some((at, window)) if at == w => window,
+                let (window, settled) = match current {
+                    Some((at, window, settled)) if at == w => (window, settled),
                     _ => {
                         let window = self.windows.get(&w);
-                        current = Some((w, window));
-                        window
+                        let settled = self.settled_windows.contains(w as u64);
+                        current = Some((w, window, settled));
+                        (window, settled)
                     }
                 };
-                window.is_some_and(|window| window.contains(fingerprint))
+                window.is_some_and(|window| window.fingerprints.contains(fingerprint))
+                    || settled && self.settled.contains(fingerprint)
             })
             .collect()
     }
@@ -218,6 +265,10 @@ impl<S: Source> FingerprintSet<S> {
                     window.stretches += 1;
                 }
                 if sources.len() < MOST_SOURCES && window.stretches <= MOST_STRETCHES {
+                    if sources.capacity() == 0 {
+                        // Most windows of a sparse input are read from one chunk.
+                        sources.reserve_exact(1);
+                    }
                     sources.push(source);
                     self.sources_noted += 1;
                 } else {
@@ -227,33 +278,45 @@ impl<S: Source> FingerprintSet<S> {
             (Some(_), None) => window.sources = None,
             _ => {}
         }
-        !earlier && window.recent.insert(fingerprint)
+        !earlier && window.fingerprints.insert(fingerprint)
     }
 
     /// Ends a batch: merges what gathered in each window once it is a sixteenth as large as
-    /// the window, then evicts the windows left untouched for [`COLD_BATCHES`] batches, or
-    /// merges in full those that are kept.
+    /// the window, then settles the small windows left untouched for [`COLD_BATCHES`] batches
+    /// and evicts the others, or merges in full those that are kept.
     pub fn end_batch(&mut self) {
         self.batch += 1;
         let batch = self.batch;
         let evicting = self.sources_read_again * 2 <= self.sources_noted;
-        for window in self.windows.values_mut() {
+        let (settled, settled_windows) = (&mut self.settled, &mut self.settled_windows);
+        self.windows.retain(|&w, window| {
             if window.evicted {
-                continue;
+                return true;
             }
-            if batch - window.touched > COLD_BATCHES {
-                if evicting && window.sources.is_some() {
-                    window.sorted = Vec::new();
-                    window.recent = FxHashSet::default();
-                    window.evicted = true;
-                } else if !window.recent.is_empty() {
-                    window.merge();
-                    window.sorted.shrink_to_fit();
-                }
-            } else if window.recent.len() >= SMALLEST_MERGE.max(window.sorted.len() / 16) {
-                window.merge();
+            let fingerprints = &mut window.fingerprints;
+            if batch - window.touched <= COLD_BATCHES {
+                fingerprints.merge_if_grown();
+            } else if fingerprints.len() <= MOST_SETTLED {
+                settled.extend(
+                    fingerprints
+                        .sorted
+                        .iter()
+                        .chain(&fingerprints.recent)
+                        .copied(),
+                );
+                settled_windows.insert(w as u64);
+                return false;
+            } else if evicting && window.sources.is_some() {
+                *fingerprints = PackedSet::default();
+                window.evicted = true;
+            } else if !fingerprints.recent.is_empty() {
+                fingerprints.merge();
+                fingerprints.sorted.shrink_to_fit();
             }
-        }
+            true
+        });
+        self.settled.merge_if_grown();
+        self.settled_windows.merge_if_grown();
     }
 }
 
@@ -371,9 +434,10 @@ mod tests {
             add_batch(&mut set, &[(1, 8)], None, &never);
         }
         let window = &set.windows[&7];
-        assert!(!window.evicted && window.recent.is_empty());
-        assert_eq!(window.sorted.len(), 10_000);
-        assert!(window.sorted.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(!window.evicted && window.fingerprints.recent.is_empty());
+        let sorted = &window.fingerprints.sorted;
+        assert_eq!(sorted.len(), 10_000);
+        assert!(sorted.windows(2).all(|pair| pair[0] < pair[1]));
         assert!(
             add_batch(&mut set, &first, None, &never)
                 .iter()
@@ -386,12 +450,20 @@ mod tests {
     #[test]
     fn every_window_of_a_source_is_restored_or_kept_at_once() {
         let never = |_: usize, _: i64| -> Vec<u64> { Vec::new() };
+        // Enough events in each hour that it is evicted rather than settled.
+        let events = |hours: &[i64]| -> Vec<(u64, i64)> {
+            let count = MOST_SETTLED as u64 + 1;
+            let events = hours
+                .iter()
+                .map(|&h| (0..count).map(move |i| (spread(i), h)));
+            events.flatten().collect()
+        };
         let mut set = FingerprintSet::default();
         // Source 0 holds hours 0 and 1, source 1 hours 1 and 2, source 2 hour 3.
-        add_batch(&mut set, &[(10, 0), (11, 1)], Some(0), &never);
-        add_batch(&mut set, &[(12, 1), (13, 2)], Some(1), &never);
+        add_batch(&mut set, &events(&[0, 1]), Some(0), &never);
+        add_batch(&mut set, &events(&[1, 2]), Some(1), &never);
         for _ in 0..=COLD_BATCHES {
-            add_batch(&mut set, &[(14, 3)], Some(2), &never);
+            add_batch(&mut set, &events(&[3]), Some(2), &never);
         }
         // Hours 0, 1 and 2 are evicted, hour 3 is not.
         let evicted: Vec<i64> = set
@@ -403,6 +475,62 @@ mod tests {
         assert_eq!(set.evicted_from(|&s| s == 2), []);
         assert!(set.windows[&3].sources.is_none());
         assert!(set.windows[&0].sources.is_some());
+    }
+
+    /// Hours with a few events each (years of a small tenant, forged dates) are settled once
+    /// cold: their fingerprints are kept together and the hours leave the map, and an hour
+    /// settled and then added to again, evicted and read back, still knows every event.
+    #[test]
+    fn sparse_windows_are_settled_and_still_known() {
+        // Batch `b` holds windows 100b..100b+100, two events each, read from source `b`.
+        let events_of = |b: usize| -> Vec<(u64, i64)> {
+            (0..200u64)
+                .map(|i| {
+                    (
+                        spread(b as u64 * 1_000 + i),
+                        (b * 100) as i64 + (i / 2) as i64,
+                    )
+                })
+                .collect()
+        };
+        // Source 50 holds 40 more events of window 0, settled by then.
+        let late: Vec<(u64, i64)> = (0..40).map(|i| (spread(1 << 30 | i), 0)).collect();
+        let read_again = |source: usize, window: i64| -> Vec<u64> {
+            let events = if source == 50 {
+                late.clone()
+            } else {
+                events_of(source)
+            };
+            events
+                .iter()
+                .filter(|e| e.1 == window)
+                .map(|e| e.0)
+                .collect()
+        };
+        let mut set = FingerprintSet::default();
+        for b in 0..10 {
+            let new = add_batch(&mut set, &events_of(b), Some(b), &read_again);
+            assert!(new.iter().all(|&new| new));
+        }
+        assert_eq!(set.windows.len(), 100 * COLD_BATCHES as usize);
+        assert_eq!(set.settled.len(), 2 * 100 * (10 - COLD_BATCHES as usize));
+        assert!(set.settled_windows.contains(0) && !set.settled_windows.contains(999));
+        assert!(
+            add_batch(&mut set, &late, Some(50), &read_again)
+                .iter()
+                .all(|&new| new)
+        );
+        for b in 11..12 + COLD_BATCHES as usize {
+            add_batch(&mut set, &[(spread(b as u64), 5_000)], Some(b), &read_again);
+        }
+        assert!(set.windows[&0].evicted);
+        // Every event again, and one new in window 0: only that one is new.
+        let mut again: Vec<(u64, i64)> = (0..10).flat_map(events_of).collect();
+        again.extend(&late);
+        again.push((spread(1 << 31), 0));
+        let new = add_batch(&mut set, &again, Some(60), &read_again);
+        assert_eq!(new.iter().filter(|&&new| new).count(), 1);
+        assert!(new[again.len() - 1]);
     }
 
     #[test]
@@ -420,16 +548,15 @@ mod tests {
     }
 
     #[test]
-    fn merging_keeps_every_fingerprint_in_order() {
-        let mut window: Window<usize> = Window::default();
+    fn merging_keeps_every_number_in_order() {
+        let mut set = PackedSet::default();
         for round in 0..5u64 {
-            window
-                .recent
-                .extend((0..3_000).map(|i| spread(i * 5 + round)));
-            window.merge();
+            set.extend((0..3_000).map(|i| spread(i * 5 + round)));
+            set.merge();
         }
-        assert_eq!(window.sorted.len(), 15_000);
-        assert!(window.sorted.windows(2).all(|pair| pair[0] < pair[1]));
-        assert!((0..15_000).all(|i| window.contains(spread(i))));
+        assert_eq!(set.sorted.len(), 15_000);
+        assert!(set.sorted.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!((0..15_000).all(|i| set.contains(spread(i))));
+        assert!(!set.contains(spread(15_000)));
     }
 }
