@@ -290,7 +290,8 @@ impl FileId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct ChunkSource {
     input: usize,
-    /// Its place among the input's chunks.
+    /// Its place among the input's chunks that held events: a chunk without (the unfinished
+    /// tail of a stream's batch, a chunk smaller than a record) breaks no stretch.
     ordinal: usize,
     start: usize,
     end: usize,
@@ -306,7 +307,7 @@ impl crate::dedup::Source for ChunkSource {
 struct FileState<'r> {
     /// The file among [`State::inputs`]; `None` for a stream, which cannot be read again.
     input: Option<usize>,
-    /// Its chunks counted so far.
+    /// Its chunks that held events, counted so far.
     chunks_counted: usize,
     report: &'r mut FileReport,
     lines: LineCounter,
@@ -895,9 +896,13 @@ where
             file.buffer_offset,
             options,
         )?;
+        if output.sink.fingerprints.is_empty() {
+            continue;
+        }
+        file.chunks_counted += 1;
         let source = file.input.map(|input| ChunkSource {
             input,
-            ordinal: file.chunks_counted + index,
+            ordinal: file.chunks_counted,
             start: file.buffer_offset as usize + output.start,
             end: file.buffer_offset as usize + output.end,
         });
@@ -930,7 +935,6 @@ where
         }
     }
     counts.record(file.report);
-    file.chunks_counted += outputs.len();
     let refolded: Vec<(usize, A)> = refolds
         .par_iter()
         .map(|(index, kept)| {
