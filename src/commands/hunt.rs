@@ -1,5 +1,6 @@
 //! `authsift hunt`: every built-in detection in one pass, and the findings.
 
+use std::fmt::Display;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -150,7 +151,13 @@ fn write_csv(output: &mut Output, findings: &[Finding]) -> Result<(), Error> {
                 Cell::text(f.user_agents.join("; ")),
                 Cell::text(f.countries.join("; ")),
                 Cell::text(f.asns.join("; ")),
-                Cell::text(f.evidence.join(" ")),
+                Cell::text(
+                    f.evidence
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
                 Cell::text(&f.details),
                 Cell::text(f.credit.unwrap_or_default()),
             ]
@@ -163,11 +170,11 @@ const LIST_ITEMS: usize = 5;
 const EVIDENCE_ITEMS: usize = 3;
 
 /// The first `shown` items joined by `separator`, then `+N more`.
-fn some_of(items: &[String], shown: usize, separator: &str, width: usize) -> String {
+fn some_of(items: &[impl Display], shown: usize, separator: &str, width: usize) -> String {
     let mut text = items
         .iter()
         .take(shown)
-        .map(|item| fit(&printable(item), width))
+        .map(|item| fit(&printable(&item.to_string()), width))
         .collect::<Vec<_>>()
         .join(separator);
     if items.len() > shown {
@@ -388,9 +395,6 @@ mod tests {
         let items: Vec<String> = (0..7).map(|i| format!("u{i}")).collect();
         assert_eq!(some_of(&items, 5, ", ", 40), "u0, u1, u2, u3, u4 +2 more");
         assert_eq!(some_of(&items[..2], 5, ", ", 40), "u0, u1");
-        assert_eq!(
-            some_of(&["a\u{1b}[31m".into()], 5, ", ", 40),
-            "a\\u{1b}[31m"
-        );
+        assert_eq!(some_of(&["a\u{1b}[31m"], 5, ", ", 40), "a\\u{1b}[31m");
     }
 }

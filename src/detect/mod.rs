@@ -30,7 +30,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::detect::params::{Param, Settings, Values};
-use crate::detect::records::{Record, Records, Table, TextId, Uuid};
+use crate::detect::records::{EventUuid, Record, Records, Table, TextId, Uuid};
 use crate::memory::release_freed;
 use crate::time::Timestamp;
 
@@ -198,7 +198,7 @@ pub struct Finding {
     pub countries: Vec<String>,
     pub asns: Vec<String>,
     /// The uuids of the evidence events, in time order.
-    pub evidence: Vec<String>,
+    pub evidence: Vec<EventUuid>,
     pub details: String,
     /// The author of the Sigma rule the detection derives from (DRL 1.1), or `null`.
     pub credit: Option<&'static str>,
@@ -218,7 +218,7 @@ impl Finding {
         // table (and equal uuid texts equal `Uuid`s), so ids tell repeats apart.
         let mut texts: [FxHashSet<TextId>; 5] = Default::default();
         let mut seen: FxHashSet<Uuid> = FxHashSet::default();
-        let mut uuids: Vec<String> = Vec::new();
+        let mut uuids: Vec<EventUuid> = Vec::new();
         for record in evidence {
             let t = record.published();
             window = Some(window.map_or((t, t), |(first, last)| (first.min(t), last.max(t))));
@@ -234,7 +234,7 @@ impl Finding {
                 set.extend(id);
             }
             if seen.insert(record.uuid()) {
-                uuids.push(table.uuid(record.uuid()));
+                uuids.push(table.event_uuid(record.uuid()));
             }
         }
         let [users, ips, user_agents, countries, asns] = texts.map(|ids| {

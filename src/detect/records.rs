@@ -261,6 +261,43 @@ pub enum Uuid {
     Other(TextId),
 }
 
+/// An event's uuid outside the [`Table`]: a finding lists one per evidence event, hundreds of
+/// thousands on a large export, so a canonical one is kept as its 16 bytes (24 with the tag,
+/// where a `String` took 72 with its heap block) and printed back in lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventUuid {
+    Canonical([u8; 16]),
+    /// Any other text, as it was.
+    Text(Box<str>),
+}
+
+impl std::fmt::Display for EventUuid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EventUuid::Canonical(bytes) => {
+                let value = u128::from_be_bytes(*bytes);
+                let group = |shift: u32, mask: u128| (value >> shift) & mask;
+                write!(
+                    f,
+                    "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                    group(96, 0xffff_ffff),
+                    group(80, 0xffff),
+                    group(64, 0xffff),
+                    group(48, 0xffff),
+                    group(0, 0xffff_ffff_ffff)
+                )
+            }
+            EventUuid::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+impl serde::Serialize for EventUuid {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// The texts, places and sources records refer to, each kept once, numbered in order of first
 /// use.
 #[derive(Debug, Default, Clone)]
@@ -447,22 +484,11 @@ impl Table {
         self.source_ids = FxHashMap::default();
     }
 
-    /// The uuid as it was in the input.
-    pub fn uuid(&self, uuid: Uuid) -> String {
+    /// The uuid as it was in the input, held on its own (for a finding's evidence).
+    pub fn event_uuid(&self, uuid: Uuid) -> EventUuid {
         match uuid {
-            Uuid::Lower(bytes) => {
-                let value = u128::from_be_bytes(bytes);
-                let group = |shift: u32, mask: u128| (value >> shift) & mask;
-                format!(
-                    "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-                    group(96, 0xffff_ffff),
-                    group(80, 0xffff),
-                    group(64, 0xffff),
-                    group(48, 0xffff),
-                    group(0, 0xffff_ffff_ffff)
-                )
-            }
-            Uuid::Other(id) => self.text(Some(id)).unwrap_or_default().to_string(),
+            Uuid::Lower(bytes) => EventUuid::Canonical(bytes),
+            Uuid::Other(id) => EventUuid::Text(self.text(Some(id)).unwrap_or_default().into()),
         }
     }
 
@@ -754,7 +780,7 @@ mod tests {
             "",
         ] {
             let uuid = table.uuid_of(text);
-            assert_eq!(table.uuid(uuid), text);
+            assert_eq!(table.event_uuid(uuid).to_string(), text);
         }
         assert!(matches!(
             table.uuid_of("f1d0b993-cc19-11ed-a688-db22c99ef6c4"),
@@ -864,7 +890,7 @@ mod tests {
         let Records { records, table } = earlier.into_records();
         let read = |r: &Record| {
             (
-                table.uuid(r.uuid()),
+                table.event_uuid(r.uuid()).to_string(),
                 table.text(r.user),
                 table.ip(r),
                 table.place(table.source_of(r).location),

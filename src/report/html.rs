@@ -519,7 +519,7 @@ fn findings_section(page: &mut String, document: &Document) {
                 escape(&plural(finding.evidence.len() as u64, "event")),
             );
             for uuid in &finding.evidence {
-                let _ = write!(page, "<li>{}</li>", escape(uuid));
+                let _ = write!(page, "<li>{}</li>", escape(&uuid.to_string()));
             }
             page.push_str("</ol></div>\n");
         }
