@@ -20,8 +20,11 @@
 //! An hour costs a few hundred bytes of its own, more than a handful of fingerprints. So an
 //! hour with at most [`MOST_SETTLED`] events, once cold, is neither evicted nor kept as an
 //! hour but settled: its fingerprints join one array shared by all such hours, and the hour
-//! is remembered as settled. Sparse inputs (years of events, a few an hour) then hold 8 bytes
-//! an event and the hour, rather than an hour's bookkeeping per event.
+//! is remembered as settled. Sparse inputs (years of events, a few an hour) then hold 16 bytes
+//! an event (its hour and fingerprint) and the hour, rather than an hour's bookkeeping per
+//! event.
+
+use std::hash::Hash;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -39,9 +42,9 @@ const MOST_SOURCES: usize = 1 << 10;
 /// time order, an hour is one stretch of an input, or a few where exports overlap; an hour
 /// read from here and there is an unordered input, whose hours are kept.
 const MOST_STRETCHES: usize = 4;
-/// Most fingerprints a cold window may hold to be settled rather than evicted or kept: fewer
-/// than a window's own bookkeeping takes in bytes, over 8.
-const MOST_SETTLED: usize = 32;
+/// Most fingerprints a cold window may hold to be settled rather than evicted or kept: at 16
+/// bytes each in the settled set, about what a window's own bookkeeping takes.
+const MOST_SETTLED: usize = 16;
 
 /// Where events were read: a part of an input that can be read again.
 pub trait Source: Copy + PartialEq {
@@ -49,23 +52,29 @@ pub trait Source: Copy + PartialEq {
     fn follows(&self, earlier: &Self) -> bool;
 }
 
+/// A fingerprint in the settled set: its window in the high half, so that equal fingerprints
+/// of two windows stay apart.
+fn settled_key(window: i64, fingerprint: u64) -> u128 {
+    u128::from(window as u64) << 64 | u128::from(fingerprint)
+}
+
 /// The window of an event published at `t`.
 pub fn window_of(t: Timestamp) -> i64 {
     t.0.div_euclid(WINDOW_MS)
 }
 
-/// A set of numbers held mostly as a sorted array: 8 bytes a number where a hash set holds
-/// 10 to 21. New numbers gather in a small hash set and are merged into the array now and then.
+/// A set of numbers held mostly as a sorted array: 8 bytes a `u64` where a hash set holds 10
+/// to 21. New numbers gather in a small hash set and are merged into the array now and then.
 #[derive(Debug, Default)]
-struct PackedSet {
+struct PackedSet<T> {
     /// Merged numbers, ascending.
-    sorted: Vec<u64>,
+    sorted: Vec<T>,
     /// Numbers added since the last merge.
-    recent: FxHashSet<u64>,
+    recent: FxHashSet<T>,
 }
 
-impl PackedSet {
-    fn contains(&self, number: u64) -> bool {
+impl<T: Copy + Default + Ord + Hash> PackedSet<T> {
+    fn contains(&self, number: T) -> bool {
         self.sorted.binary_search(&number).is_ok() || self.recent.contains(&number)
     }
 
@@ -74,7 +83,7 @@ impl PackedSet {
     }
 
     /// Adds `number`; false if it was among the recent ones already.
-    fn insert(&mut self, number: u64) -> bool {
+    fn insert(&mut self, number: T) -> bool {
         self.recent.insert(number)
     }
 
@@ -89,11 +98,11 @@ impl PackedSet {
     /// Sorts the gathered numbers into the array, merging from the back so that the array is
     /// never held twice.
     fn merge(&mut self) {
-        let mut fresh: Vec<u64> = self.recent.drain().collect();
+        let mut fresh: Vec<T> = self.recent.drain().collect();
         fresh.sort_unstable();
         let old = self.sorted.len();
         self.sorted.reserve_exact(fresh.len());
-        self.sorted.resize(old + fresh.len(), 0);
+        self.sorted.resize(old + fresh.len(), T::default());
         let (mut kept, mut added) = (old, fresh.len());
         while added > 0 {
             let newest = fresh[added - 1];
@@ -109,8 +118,8 @@ impl PackedSet {
     }
 }
 
-impl Extend<u64> for PackedSet {
-    fn extend<I: IntoIterator<Item = u64>>(&mut self, numbers: I) {
+impl<T: Copy + Default + Ord + Hash> Extend<T> for PackedSet<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, numbers: I) {
         self.recent.extend(numbers);
     }
 }
@@ -118,7 +127,7 @@ impl Extend<u64> for PackedSet {
 /// The fingerprints of one window of event time.
 #[derive(Debug)]
 struct Window<S> {
-    fingerprints: PackedSet,
+    fingerprints: PackedSet<u64>,
     /// Where the window's events were read (`S`, a chunk of an input), in reading order, so
     /// that its fingerprints can be read again once evicted; `None` once the window is kept
     /// for good: read again once already, read from a source that cannot be read again
@@ -146,11 +155,12 @@ impl<S> Default for Window<S> {
 #[derive(Debug)]
 pub struct FingerprintSet<S> {
     windows: FxHashMap<i64, Window<S>>,
-    /// The fingerprints of the settled windows, all together, kept for good.
-    settled: PackedSet,
+    /// The fingerprints of the settled windows, all together and kept for good, each with its
+    /// window ([`settled_key`]): an event is a repeat only of one in its own window.
+    settled: PackedSet<u128>,
     /// The windows whose fingerprints are in `settled`, as `u64`: a window settled may be
     /// added to again, and then has fingerprints in both.
-    settled_windows: PackedSet,
+    settled_windows: PackedSet<u64>,
     /// Batches counted so far ([`FingerprintSet::end_batch`]).
     batch: u64,
     /// Sources noted for windows, and sources handed back to be read again: windows are
@@ -247,7 +257,7 @@ impl<S: Source> FingerprintSet<S> {
                     }
                 };
                 window.is_some_and(|window| window.fingerprints.contains(fingerprint))
-                    || settled && self.settled.contains(fingerprint)
+                    || settled && self.settled.contains(settled_key(w, fingerprint))
             })
             .collect()
     }
@@ -297,14 +307,11 @@ impl<S: Source> FingerprintSet<S> {
             if batch - window.touched <= COLD_BATCHES {
                 fingerprints.merge_if_grown();
             } else if fingerprints.len() <= MOST_SETTLED {
-                settled.extend(
-                    fingerprints
-                        .sorted
-                        .iter()
-                        .chain(&fingerprints.recent)
-                        .copied(),
-                );
-                settled_windows.insert(w as u64);
+                let all = fingerprints.sorted.iter().chain(&fingerprints.recent);
+                settled.extend(all.map(|&fingerprint| settled_key(w, fingerprint)));
+                if !settled_windows.contains(w as u64) {
+                    settled_windows.insert(w as u64);
+                }
                 return false;
             } else if evicting && window.sources.is_some() {
                 *fingerprints = PackedSet::default();
@@ -531,6 +538,26 @@ mod tests {
         let new = add_batch(&mut set, &again, Some(60), &read_again);
         assert_eq!(new.iter().filter(|&&new| new).count(), 1);
         assert!(new[again.len() - 1]);
+    }
+
+    /// Settled windows share one set, but an event is a repeat only of one in its own window,
+    /// even where two windows' events share a fingerprint (a forged uuid can make them).
+    #[test]
+    fn settled_windows_keep_equal_fingerprints_apart() {
+        let never = |_: usize, _: i64| -> Vec<u64> { unreachable!("nothing is evicted") };
+        let mut set = FingerprintSet::default();
+        assert_eq!(
+            add_batch(&mut set, &[(7, 0), (8, 5)], Some(0), &never),
+            [true, true]
+        );
+        for b in 1..=COLD_BATCHES as usize + 1 {
+            add_batch(&mut set, &[(b as u64, 99)], Some(b), &never);
+        }
+        assert!(!set.windows.contains_key(&0) && !set.windows.contains_key(&5));
+        assert_eq!(
+            add_batch(&mut set, &[(7, 5), (8, 0), (7, 0), (8, 5)], Some(9), &never),
+            [true, true, false, false]
+        );
     }
 
     #[test]
