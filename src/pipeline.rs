@@ -26,9 +26,9 @@ pub trait Aggregate: Send {
     const PARTS: Parts = Parts::ALL;
     /// Chunks of a mapped file read in parallel before their events are counted, which bounds
     /// memory: a batch's pages stay resident until it is read, and each chunk has an aggregate
-    /// of its own until the batch is counted. Each batch ends with the workers waiting for one another:
-    /// at 8 chunks that idled 8% of a 2-thread run, at 16 (8 MB more pages) 3%. Aggregates
-    /// that are large per chunk take fewer.
+    /// of its own until the batch is counted. Each batch ends with the workers waiting for one
+    /// another: at 8 chunks that idled 8% of a 2-thread run, at 16 (8 MB more pages) 3%.
+    /// Aggregates that are large per chunk take fewer.
     const CHUNKS_PER_BATCH: usize = 16;
     /// The part of [`Aggregate::PARTS`] that `add` reads only for the events
     /// [`Aggregate::needs_parts`] accepts: the JSON reader steps over it and goes back for it
