@@ -226,6 +226,20 @@ fn kind_of(event_type: &str) -> Option<Kind> {
     }
 }
 
+/// The kind and outcome of an event detections need, `None` for the others.
+fn kept(event: &Event<'_>) -> Option<(Kind, Outcome)> {
+    let kind = kind_of(&event.event_type)?;
+    let outcome = if is_success(event) {
+        Outcome::Success
+    } else if is_failure(event) || is_denied(event) {
+        Outcome::Failure
+    } else {
+        Outcome::Other
+    };
+    let checked = matches!(kind, Kind::SignIn | Kind::Mfa);
+    (!checked || outcome != Outcome::Other).then_some((kind, outcome))
+}
+
 /// A text of a [`Table`]: four bytes where a shared string took sixteen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TextId(NonZeroU32);
@@ -554,20 +568,20 @@ impl Aggregate for Hunt {
         .with(Parts::SECURITY)
         .with(Parts::THREATS);
 
+    /// Most events of a tenant (single sign-on to apps, policy evaluations, sign-outs) are
+    /// none of the kinds kept: their clients, places and networks are stepped over.
+    fn deferrable(&self) -> Parts {
+        Self::PARTS
+    }
+
+    fn needs_parts(&self, event: &Event<'_>) -> bool {
+        kept(event).is_some()
+    }
+
     fn add(&mut self, event: &Event<'_>) {
-        let Some(kind) = kind_of(&event.event_type) else {
+        let Some((kind, outcome)) = kept(event) else {
             return;
         };
-        let outcome = if is_success(event) {
-            Outcome::Success
-        } else if is_failure(event) || is_denied(event) {
-            Outcome::Failure
-        } else {
-            Outcome::Other
-        };
-        if matches!(kind, Kind::SignIn | Kind::Mfa) && outcome == Outcome::Other {
-            return;
-        }
         let table = &mut self.table;
         let typed_secret = (kind == Kind::SignIn && outcome == Outcome::Failure)
             .then_some(event.actor.alternate_id.as_deref())
@@ -765,6 +779,39 @@ mod tests {
             "user.authentication",
         ] {
             assert!(!is_sign_in(t), "{t}");
+        }
+    }
+
+    /// The reader steps over the clients, places and networks of the events `needs_parts`
+    /// declines: `add` must keep none of them, and keep every other.
+    #[test]
+    fn only_kept_events_need_their_parts() {
+        let cases = [
+            ("user.session.start", "FAILURE", true),
+            ("user.session.start", "SUCCESS", true),
+            ("user.session.start", "CHALLENGE", false),
+            ("user.authentication.auth_via_richclient", "DENY", true),
+            ("user.authentication.auth_via_mfa", "SUCCESS", true),
+            ("user.authentication.auth_via_mfa", "SKIPPED", false),
+            ("system.push.send_factor_verify_push", "CHALLENGE", true),
+            ("user.mfa.okta_verify.deny_push", "SUCCESS", true),
+            ("user.account.lock", "UNKNOWN", true),
+            ("security.threat.detected", "DENY", true),
+            ("user.authentication.sso", "FAILURE", false),
+            ("policy.evaluate_sign_on", "DENY", false),
+            ("user.session.end", "SUCCESS", false),
+        ];
+        for (event_type, result, kept) in cases {
+            let mut event = Event::new("uuid".into(), Timestamp(0), event_type.into());
+            event.outcome.result = Some(crate::event::OutcomeResult::parse(result.into()));
+            let mut hunt = Hunt::default();
+            assert_eq!(hunt.needs_parts(&event), kept, "{event_type} {result}");
+            hunt.add(&event);
+            assert_eq!(
+                hunt.records.len(),
+                usize::from(kept),
+                "{event_type} {result}"
+            );
         }
     }
 
