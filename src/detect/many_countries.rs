@@ -3,7 +3,9 @@
 //! whether travel could explain it.
 
 use crate::detect::params::{Param, Unit, Values};
-use crate::detect::records::{Record, Table};
+use rustc_hash::FxHashMap;
+
+use crate::detect::records::{Record, Table, TextId};
 use crate::detect::window::{Distinct, Tally, group_by, keyed_episodes};
 use crate::detect::{Context, Detection, Finding, Key, Severity, span};
 
@@ -109,11 +111,28 @@ fn fastest_hop<'r>(
 
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
-    let by_user = group_by(
+    let needed = values.count(COUNTRIES);
+    let sign_ins = || {
         context
             .records
             .iter()
-            .filter(|r| r.is_successful_sign_in() && table.source_of(r).country.is_some()),
+            .filter(|r| r.is_successful_sign_in() && table.source_of(r).country.is_some())
+    };
+    // No window holds more countries than all of a user's sign-ins. Most users sign in from
+    // one: only the others' sign-ins are gathered, and slid over.
+    let mut countries: FxHashMap<TextId, Vec<TextId>> = FxHashMap::default();
+    for record in sign_ins() {
+        let (Some(user), Some(country)) = (record.user, table.source_of(record).country) else {
+            continue;
+        };
+        let seen = countries.entry(user).or_default();
+        if seen.len() < needed && !seen.contains(&country) {
+            seen.push(country);
+        }
+    }
+    countries.retain(|_, seen| seen.len() >= needed);
+    let by_user = group_by(
+        sign_ins().filter(|r| r.user.is_some_and(|user| countries.contains_key(&user))),
         table,
         |r| r.user,
     );
@@ -121,7 +140,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     keyed_episodes(&by_user, values.millis(WINDOW), || Countries {
         table,
         seen: Distinct::default(),
-        needed: values.count(COUNTRIES),
+        needed,
     })
     .into_iter()
     .map(|(user, sign_ins)| {

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::detect::params::{Param, Unit, Values};
 use crate::detect::records::{Kind, Outcome, Record, TextId, Uuid};
@@ -81,29 +81,51 @@ struct Stormy<'r> {
     storms: Vec<Range<usize>>,
 }
 
+/// The push a user has yet to answer, as their events go by in time order.
+#[derive(Default)]
+struct Awaiting<'r>(Option<&'r Record>);
+
+impl<'r> Awaiting<'r> {
+    /// The refusal `event` makes known, if any, and whether it is a push left unanswered (the
+    /// user was sent another) rather than a refusing answer.
+    fn next(&mut self, event: &'r Record) -> Option<(&'r Record, bool)> {
+        if event.kind() == Kind::PushSent {
+            return self.0.replace(event).map(|push| (push, true));
+        }
+        if is_response(event) {
+            self.0 = None;
+            if event.kind() == Kind::PushDenied || event.outcome() == Outcome::Failure {
+                return Some((event, false));
+            }
+        }
+        None
+    }
+
+    /// The push left unanswered when the events end.
+    fn last(self) -> Option<&'r Record> {
+        self.0
+    }
+
+    fn is_waiting(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
 /// The pushes in `events` (a user's, in time order) that were refused or left unanswered, in
 /// time order, and the uuids of the unanswered.
 fn refusals<'r>(events: &[&'r Record]) -> (Vec<&'r Record>, FxHashSet<Uuid>) {
-    let mut rejections: Vec<&Record> = Vec::new();
-    let mut pending: Option<&Record> = None;
-    let mut unanswered: FxHashSet<Uuid> = FxHashSet::default();
-    for &event in events {
-        if event.kind() == Kind::PushSent {
-            if let Some(push) = pending.replace(event) {
-                unanswered.insert(push.uuid());
-                rejections.push(push);
-            }
-        } else if is_response(event) {
-            pending = None;
-            if event.kind() == Kind::PushDenied || event.outcome() == Outcome::Failure {
-                rejections.push(event);
-            }
-        }
-    }
-    if let Some(push) = pending {
-        unanswered.insert(push.uuid());
-        rejections.push(push);
-    }
+    let mut awaiting = Awaiting::default();
+    let mut refused: Vec<(&Record, bool)> = events
+        .iter()
+        .filter_map(|&event| awaiting.next(event))
+        .collect();
+    refused.extend(awaiting.last().map(|push| (push, true)));
+    let unanswered = refused
+        .iter()
+        .filter(|(_, left_unanswered)| *left_unanswered)
+        .map(|(push, _)| push.uuid())
+        .collect();
+    let mut rejections: Vec<&Record> = refused.into_iter().map(|(refusal, _)| refusal).collect();
     rejections.sort_by_key(|r| r.published());
     (rejections, unanswered)
 }
@@ -111,11 +133,25 @@ fn refusals<'r>(events: &[&'r Record]) -> (Vec<&'r Record>, FxHashSet<Uuid>) {
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
     let window = values.millis(WINDOW);
-    let by_user = group_by(
+    let needed = values.count(REJECTIONS);
+    let pushes = || {
         context
             .records
             .iter()
-            .filter(|r| matches!(r.kind(), Kind::PushSent | Kind::PushDenied | Kind::Mfa)),
+            .filter(|r| matches!(r.kind(), Kind::PushSent | Kind::PushDenied | Kind::Mfa))
+    };
+    // A storm is at least `needed` refusals: the events of the users with fewer over the whole
+    // input, nearly all of them, are not gathered.
+    let mut refused: FxHashMap<TextId, (Awaiting, usize)> = FxHashMap::default();
+    for event in pushes() {
+        if let Some(user) = event.user {
+            let (awaiting, count) = refused.entry(user).or_default();
+            *count += usize::from(awaiting.next(event).is_some());
+        }
+    }
+    refused.retain(|_, (awaiting, count)| *count + usize::from(awaiting.is_waiting()) >= needed);
+    let by_user = group_by(
+        pushes().filter(|r| r.user.is_some_and(|user| refused.contains_key(&user))),
         table,
         |r| r.user,
     );
@@ -123,7 +159,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         .iter()
         .filter_map(|(user, events)| {
             let (rejections, unanswered) = refusals(events);
-            let storms = episodes(&rejections, window, &mut Count(0, values.count(REJECTIONS)));
+            let storms = episodes(&rejections, window, &mut Count(0, needed));
             (!storms.is_empty()).then_some(Stormy {
                 user,
                 user_id: events.first().and_then(|r| r.user),

@@ -24,8 +24,10 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use crate::detect::params::{Param, Unit, Values};
-use crate::detect::records::{Kind, Record};
+use crate::detect::records::{Kind, Record, TextId};
 use crate::detect::window::index_by;
 use crate::detect::{Context, Detection, Finding, Key, Severity, plural, span};
 
@@ -143,19 +145,29 @@ pub fn mask(secret: &str) -> String {
 fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     let table = context.table;
     let within = values.millis(OWNER_WITHIN);
-    let sign_ins_from = index_by(
-        context
-            .records
-            .iter()
-            .filter(|r| r.kind() == Kind::SignIn && r.user.is_some()),
-        |r| table.ip_id(r),
-    );
     let mut by_secret: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
     for record in context.records.iter().filter(|r| r.is_failed_sign_in()) {
         if let Some(secret) = table.text(table.typed_secret(record)) {
             by_secret.entry(secret).or_default().push(record);
         }
     }
+    // Only the sign-ins from the IPs a secret was typed from, few or none, are looked at.
+    let typed_from: FxHashSet<TextId> = by_secret
+        .values()
+        .flatten()
+        .filter_map(|r| table.ip_id(r))
+        .collect();
+    let sign_ins_from = if typed_from.is_empty() {
+        FxHashMap::default()
+    } else {
+        index_by(
+            context
+                .records
+                .iter()
+                .filter(|r| r.kind() == Kind::SignIn && r.user.is_some()),
+            |r| table.ip_id(r).filter(|ip| typed_from.contains(ip)),
+        )
+    };
     by_secret
         .into_iter()
         .map(|(secret, failures)| {

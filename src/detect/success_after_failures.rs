@@ -110,26 +110,33 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     }
 
     let failing = context.failing_ips();
-    let failures = || context.records.iter().filter(|r| r.is_failed_sign_in());
-    // Users and IPs by id here: these lookups are made for every successful sign-in.
-    let failures_from = index_by(failures(), |r| table.ip_id(r));
-    let failures_for = index_by(failures(), |r| r.user);
-    // The failures in `list` (time-sorted) within [from, to).
-    let between = |list: Option<&Vec<&Record>>, from: i64, to: i64| -> usize {
-        list.map_or(0, |list| {
-            list.partition_point(|r| r.published().0 < to)
-                - list.partition_point(|r| r.published().0 < from)
-        })
-    };
-
+    // The times of the failed sign-ins from each IP and for each user, and each user's first
+    // success from each IP, in one pass over the records. Users and IPs by id, and times side
+    // by side: these are looked up for every successful sign-in.
+    let mut failures_from: FxHashMap<TextId, Vec<i64>> = FxHashMap::default();
+    let mut failures_for: FxHashMap<TextId, Vec<i64>> = FxHashMap::default();
     let mut first_success: FxHashMap<(TextId, TextId), Timestamp> = FxHashMap::default();
-    for success in context.records.iter().filter(|r| r.is_successful_sign_in()) {
-        if let (Some(user), Some(ip)) = (success.user, table.ip_id(success)) {
-            first_success
-                .entry((user, ip))
-                .or_insert(success.published());
+    for record in context.records {
+        let t = record.published();
+        if record.is_failed_sign_in() {
+            if let Some(ip) = table.ip_id(record) {
+                failures_from.entry(ip).or_default().push(t.0);
+            }
+            if let Some(user) = record.user {
+                failures_for.entry(user).or_default().push(t.0);
+            }
+        } else if record.is_successful_sign_in()
+            && let (Some(user), Some(ip)) = (record.user, table.ip_id(record))
+        {
+            first_success.entry((user, ip)).or_insert(t);
         }
     }
+    // The failures at `times` (sorted) within [from, to).
+    let between = |times: Option<&Vec<i64>>, from: i64, to: i64| -> usize {
+        times.map_or(0, |times| {
+            times.partition_point(|&t| t < to) - times.partition_point(|&t| t < from)
+        })
+    };
 
     let mut hits: BTreeMap<&str, Vec<(&Record, BTreeSet<String>)>> = BTreeMap::new();
     for success in context.records.iter().filter(|r| r.is_successful_sign_in()) {
@@ -169,8 +176,8 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         let user_failures = failures_for.get(&user_id);
         let n = between(user_failures, since, t.0);
         let first_failure = user_failures
-            .and_then(|list| list.get(list.partition_point(|r| r.published().0 < since)))
-            .map_or(t, |r| r.published());
+            .and_then(|times| times.get(times.partition_point(|&f| f < since)))
+            .map_or(t, |&f| Timestamp(f));
         if attacks_on
             .get(user)
             .is_some_and(|list| list.iter().any(|a| a.covers(t) && !returning(a.from)))
@@ -186,6 +193,18 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
         }
     }
 
+    // The failures of the users with a hit, few, are the evidence.
+    let hit_users: FxHashSet<TextId> = hits
+        .values()
+        .flatten()
+        .filter_map(|(r, _)| r.user)
+        .collect();
+    let evidence_for = index_by(
+        context.records.iter().filter(|r| {
+            r.is_failed_sign_in() && r.user.is_some_and(|user| hit_users.contains(&user))
+        }),
+        |r| r.user,
+    );
     let mut findings = Vec::new();
     for (user, hits) in hits {
         let mut episodes: Vec<Vec<(&Record, BTreeSet<String>)>> = Vec::new();
@@ -211,7 +230,7 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
             );
             let own_failures: Vec<&Record> = first
                 .user
-                .and_then(|id| failures_for.get(&id))
+                .and_then(|id| evidence_for.get(&id))
                 .into_iter()
                 .flatten()
                 .copied()
