@@ -344,6 +344,26 @@ mod tests {
         assert_eq!(finding.end, at(336));
     }
 
+    /// The last push of the input, never answered, is a refusal too, also when the users
+    /// with enough refusals are picked out before their events are gathered.
+    #[test]
+    fn a_push_still_unanswered_when_the_input_ends_counts() {
+        let mut records = storm(4);
+        records.push(push(300));
+        let findings = run(&DETECTION, &records, &[]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].counts,
+            [
+                ("pushes", 5),
+                ("refused", 4),
+                ("unanswered", 1),
+                ("successes", 0)
+            ]
+        );
+        assert_eq!(findings[0].end, at(300));
+    }
+
     #[test]
     fn identity_engine_failures_count_as_refusals() {
         let records: Vec<Record> = (0..5)
