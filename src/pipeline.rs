@@ -30,6 +30,10 @@ pub trait Aggregate: Send {
     /// another: at 8 chunks that idled 8% of a 2-thread run, at 16 (8 MB more pages) 3%.
     /// Aggregates that are large per chunk take fewer.
     const CHUNKS_PER_BATCH: usize = 16;
+    /// How many times [`Options::chunk_size`] a chunk is. Each chunk folds into an aggregate
+    /// of its own, merged into the run's in input order: an aggregate that is costly to merge
+    /// (many tallies keyed by text) takes fewer, larger chunks.
+    const CHUNK_SCALE: usize = 1;
     /// The part of [`Aggregate::PARTS`] that `add` reads only for the events
     /// [`Aggregate::needs_parts`] accepts: the JSON reader steps over it and goes back for it
     /// when an event needs it, which spares walking its objects in most events. None when
@@ -463,7 +467,7 @@ where
     };
     let base = progress.position();
     let options = state.options;
-    let batch_bytes = options.chunk_size * A::CHUNKS_PER_BATCH;
+    let batch_bytes = chunk_bytes::<A>(options) * A::CHUNKS_PER_BATCH;
     // Each batch is read by the workers while the one before it is counted, which is
     // sequential work that would otherwise leave them idle. Its pages are released once read
     // rather than once counted, so that one batch is resident, not two when counting lags
@@ -663,6 +667,11 @@ fn parts_read<A: Aggregate>(options: &Options) -> Parts {
     A::PARTS.with(options.filter.as_ref().map_or(Parts::CORE, |f| f.parts()))
 }
 
+/// The size of `A`'s chunks.
+fn chunk_bytes<A: Aggregate>(options: &Options) -> usize {
+    options.chunk_size.max(1) * A::CHUNK_SCALE
+}
+
 /// What became of an event a worker read, for the pass in input order that counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fate {
@@ -823,7 +832,7 @@ where
     A: Aggregate,
     F: Fn() -> A + Sync,
 {
-    let size = options.chunk_size.max(1);
+    let size = chunk_bytes::<A>(options);
     let parts = parts_read::<A>(options);
     let mut chunks: Vec<Chunk> = (start..until)
         .step_by(size)
