@@ -1,7 +1,8 @@
 //! The report in a real browser, headless Chromium: the inline script runs without error,
 //! nothing reaches the console (script errors and refused fetches would), every section and
 //! the expected rows are in the DOM, hostile log text builds no element, and a screenshot of
-//! the sample's report is left at `target/report.png` for people to look at.
+//! the sample's report is left at `target/tmp/report.png` (in the target directory, wherever
+//! `CARGO_TARGET_DIR` puts it) for people to look at.
 //!
 //! Without Chromium the tests are skipped with a message, except in CI (`CI` set), where they
 //! fail: `.ci/run` installs Debian's `chromium`. `AUTHSIFT_CHROMIUM` names another binary.
@@ -141,7 +142,7 @@ fn the_sample_report_in_a_browser() {
     // The chart and a sparkline per top IP and user.
     assert_eq!(dom.matches("<svg").count(), 1 + 10 + 10);
 
-    let screenshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report.png");
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.png");
     let _ = std::fs::remove_file(&screenshot);
     let (_, stderr) = browse(
         &chromium,
