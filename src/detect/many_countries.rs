@@ -2,9 +2,9 @@
 //! people using it, or a session stolen. The distance and speed between the sign-ins say
 //! whether travel could explain it.
 
-use crate::detect::params::{Param, Unit, Values};
 use rustc_hash::FxHashMap;
 
+use crate::detect::params::{Param, Unit, Values};
 use crate::detect::records::{Record, Table, TextId};
 use crate::detect::window::{Distinct, Tally, group_by, keyed_episodes};
 use crate::detect::{Context, Detection, Finding, Key, Severity, span};
