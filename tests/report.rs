@@ -281,3 +281,59 @@ fn far_apart_events_keep_the_chart_within_300_bars() {
     assert_eq!(json["timeline"]["bucket"], "12190 days");
     assert!(json["timeline"]["rows"].as_array().unwrap().len() <= 300);
 }
+
+/// The report's pass reads its own, larger chunks (`Aggregate::CHUNK_SCALE`) and merges every
+/// tally of each chunk in input order: whatever the chunk size and thread count, the document
+/// is the one a single chunk gives, on the sample as an API export and as the Admin Console CSV.
+#[test]
+fn the_document_is_the_same_whatever_the_chunks() {
+    use authsift::aggregate::case::Case;
+    use authsift::detect::params::Settings;
+    use authsift::pipeline::{Options, read_bytes};
+    use authsift::report::document::{CaseHeader, Document};
+    use authsift::time::Timestamp;
+
+    let document = |name: &str, data: &[u8], chunk_size: usize, threads: usize| {
+        let options = Options {
+            chunk_size,
+            ..Options::default()
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let run = pool
+            .install(|| read_bytes(name, data, &options, Case::default))
+            .unwrap();
+        let header = CaseHeader {
+            layout_version: 1,
+            created: Timestamp(0),
+            authsift_version: "test",
+            command_line: Vec::new(),
+            since: None,
+            until: None,
+            filter: None,
+        };
+        let document = Document::new(run.aggregate, run.files, header, 10, &Settings::default());
+        serde_json::to_string(&document).unwrap()
+    };
+    for name in [SAMPLE, "testdata/okta-sample.csv"] {
+        let data = std::fs::read(name).unwrap();
+        let whole = document(name, &data, data.len(), 1);
+        for section in ["findings", "basic_auth_agents", "top_ips", "top_users"] {
+            assert!(
+                whole.contains(&format!("\"{section}\":[{{")),
+                "{name}: no {section} to compare"
+            );
+        }
+        for chunk_size in [500, 4_096, 65_536] {
+            for threads in [1, 3] {
+                assert_eq!(
+                    document(name, &data, chunk_size, threads),
+                    whole,
+                    "{name} in chunks of {chunk_size} bytes on {threads} threads"
+                );
+            }
+        }
+    }
+}
