@@ -63,6 +63,11 @@ struct Args {
     #[arg(long)]
     gzip: bool,
 
+    /// Users of the simulated tenant, 200 to 100,000 [default: as many as give about two weeks
+    /// of the requested volume]. With a fixed tenant, a larger --size spans more days.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(SAMPLE_USERS as u64..=MAX_USERS as u64))]
+    users: Option<u64>,
+
     /// Simulated instant of the first event, UTC.
     #[arg(long, value_parser = parse_instant, default_value = "2024-05-01T00:00:00Z")]
     start: i64,
@@ -74,7 +79,7 @@ struct Args {
     /// Write the bundled sample (okta-sample.json, okta-sample.csv, SAMPLE.md) into this
     /// directory instead.
     #[arg(long, value_name = "DIR",
-          conflicts_with_all = ["shape", "size", "events", "seed", "gzip", "start", "output"])]
+          conflicts_with_all = ["shape", "size", "events", "seed", "gzip", "users", "start", "output"])]
     sample: Option<PathBuf>,
 }
 
@@ -207,7 +212,11 @@ fn write_export(args: &Args, shape: Shape, path: &Path) -> Result<()> {
         bytes: args.size,
         until: None,
     };
-    let scenario = Scenario::bulk(bulk_population(shape, &limits));
+    let users = match args.users {
+        Some(users) => usize::try_from(users).unwrap_or(MAX_USERS),
+        None => bulk_population(shape, &limits),
+    };
+    let scenario = Scenario::bulk(users);
     let users = scenario.users;
     let mut simulation = Simulation::new(args.seed, args.start, scenario);
     let mut outputs = vec![Output::create(
