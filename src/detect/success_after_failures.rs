@@ -110,25 +110,38 @@ fn run(context: &Context<'_>, values: &Values<'_>) -> Vec<Finding> {
     }
 
     let failing = context.failing_ips();
-    // The times of the failed sign-ins from each IP and for each user, and each user's first
-    // success from each IP, in one pass over the records. Users and IPs by id, and times side
-    // by side: these are looked up for every successful sign-in.
+    // The times of the failed sign-ins from each IP and for each user. Users and IPs by id,
+    // and times side by side: these are looked up for every successful sign-in.
     let mut failures_from: FxHashMap<TextId, Vec<i64>> = FxHashMap::default();
     let mut failures_for: FxHashMap<TextId, Vec<i64>> = FxHashMap::default();
+    for record in context.records.iter().filter(|r| r.is_failed_sign_in()) {
+        let t = record.published().0;
+        if let Some(ip) = table.ip_id(record) {
+            failures_from.entry(ip).or_default().push(t);
+        }
+        if let Some(user) = record.user {
+            failures_for.entry(user).or_default().push(t);
+        }
+    }
+    // Each user's first success from each IP, for the users a rule below may ask about: one
+    // with `needed` failures over the input, or one brute-force targeted. Every user's would
+    // be most of this detection's memory on a large tenant.
+    let followed = |user: TextId| {
+        failures_for
+            .get(&user)
+            .is_some_and(|times| times.len() >= needed)
+            || table
+                .text(Some(user))
+                .is_some_and(|text| attacks_on.contains_key(text))
+    };
     let mut first_success: FxHashMap<(TextId, TextId), Timestamp> = FxHashMap::default();
-    for record in context.records {
-        let t = record.published();
-        if record.is_failed_sign_in() {
-            if let Some(ip) = table.ip_id(record) {
-                failures_from.entry(ip).or_default().push(t.0);
-            }
-            if let Some(user) = record.user {
-                failures_for.entry(user).or_default().push(t.0);
-            }
-        } else if record.is_successful_sign_in()
-            && let (Some(user), Some(ip)) = (record.user, table.ip_id(record))
+    for record in context.records.iter().filter(|r| r.is_successful_sign_in()) {
+        if let (Some(user), Some(ip)) = (record.user, table.ip_id(record))
+            && followed(user)
         {
-            first_success.entry((user, ip)).or_insert(t);
+            first_success
+                .entry((user, ip))
+                .or_insert(record.published());
         }
     }
     // The failures at `times` (sorted) within [from, to).
@@ -381,6 +394,60 @@ mod tests {
         records.push(success(at(0), "ann@example.com", "192.0.2.200"));
         records.push(success(at(2000), "ann@example.com", "192.0.2.200"));
         assert_eq!(run_after(&DETECTION, &records, &[], &attacks(&records)), []);
+    }
+
+    /// Ann signs in at her desk, fails `failures` times from elsewhere, then signs in at her
+    /// desk again.
+    fn back_at_her_desk(failures: i64, desk_before: bool) -> Vec<Record> {
+        let mut records: Vec<Record> = (0..failures)
+            .map(|i| {
+                fail(
+                    at(600 + i * 30),
+                    "ann@example.com",
+                    &format!("198.51.100.{i}"),
+                )
+            })
+            .collect();
+        if desk_before {
+            records.push(success(at(0), "ann@example.com", "192.0.2.200"));
+        }
+        records.push(success(at(2000), "ann@example.com", "192.0.2.200"));
+        records.sort_by_key(Record::published);
+        records
+    }
+
+    #[test]
+    fn a_user_back_at_a_desk_after_just_enough_failures_is_not() {
+        let findings = run(&DETECTION, &back_at_her_desk(5, false), &[]);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].details,
+            "1 successful sign-in: after 5 failed sign-ins for the user in the 3h before"
+        );
+        assert_eq!(run(&DETECTION, &back_at_her_desk(5, true), &[]), []);
+    }
+
+    #[test]
+    fn a_brute_force_target_under_the_failures_threshold_back_at_a_desk_is_not() {
+        let brute_force = |records: &[Record]| {
+            run(
+                &crate::detect::brute_force::DETECTION,
+                records,
+                &["failures=4"],
+            )
+        };
+        let records = back_at_her_desk(4, false);
+        let findings = run_after(&DETECTION, &records, &[], &brute_force(&records));
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].details,
+            "1 successful sign-in: the user was the target of brute-force"
+        );
+        let records = back_at_her_desk(4, true);
+        assert_eq!(
+            run_after(&DETECTION, &records, &[], &brute_force(&records)),
+            []
+        );
     }
 
     #[test]
