@@ -3110,7 +3110,8 @@ fn close_page(pretty: bool, out: &mut Vec<u8>) {
 
 enum Sink {
     Plain(BufWriter<File>),
-    Gzip(GzEncoder<BufWriter<File>>),
+    /// Boxed: the encoder's state is some hundreds of bytes.
+    Gzip(Box<GzEncoder<BufWriter<File>>>),
 }
 
 /// One output file: an encoder, the (possibly compressed) file, and the uncompressed byte
@@ -3129,7 +3130,7 @@ impl Output {
         let file = BufWriter::with_capacity(1 << 20, file);
         // Fast compression: the point is a realistic .gz, not the smallest one.
         let sink = if gzip {
-            Sink::Gzip(GzEncoder::new(file, Compression::fast()))
+            Sink::Gzip(Box::new(GzEncoder::new(file, Compression::fast())))
         } else {
             Sink::Plain(file)
         };

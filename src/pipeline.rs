@@ -551,16 +551,31 @@ where
         };
         let mut buffer: Vec<u8> = Vec::new();
         let mut eof = false;
+        // A stream that breaks off (a truncated or corrupt gzip file) is still read up to the
+        // break, and the failure reported after.
+        let mut broken_off = None;
         // Enough bytes to recognise the shape from.
         while !eof && buffer.len() < 1 << 16 {
             match next_block(&mut buffer) {
                 Ok(more) => eof = !more,
-                Err(reason) => return fail(report, format!("read failed: {reason}"), strict),
+                Err(reason) if buffer.is_empty() || strict => {
+                    return fail(report, format!("read failed: {reason}"), strict);
+                }
+                Err(reason) => {
+                    broken_off = Some(format!(
+                        "read failed after {} bytes: {reason}",
+                        buffer.len()
+                    ));
+                    eof = true;
+                }
             }
         }
         let Detected { shape, body_start } = match detect(&buffer) {
             Ok(detected) => detected,
-            Err(reason) => return fail(report, format!("not an Okta export: {reason}"), strict),
+            Err(reason) => {
+                let reason = broken_off.unwrap_or(format!("not an Okta export: {reason}"));
+                return fail(report, reason, strict);
+            }
         };
         report.shape = Some(if gzip {
             format!("{shape}+gzip")
@@ -574,6 +589,9 @@ where
             });
             state.inputs.len() - 1
         });
+        if let Some(reason) = broken_off {
+            fail(report, reason, strict)?;
+        }
         let mut file = FileState {
             input,
             chunks_counted: 0,
@@ -642,7 +660,11 @@ fn pump(mut reader: Box<dyn Read + Send>, sender: mpsc::SyncSender<std::io::Resu
                 Ok(n) => filled += n,
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(error) => {
-                    let _ = sender.send(Err(error));
+                    // What was read before the failure is read like the rest.
+                    block.truncate(filled);
+                    if filled == 0 || sender.send(Ok(block)).is_ok() {
+                        let _ = sender.send(Err(error));
+                    }
                     return;
                 }
             }

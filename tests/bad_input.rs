@@ -357,6 +357,50 @@ fn thread_count_is_bounded() {
     );
 }
 
+/// Regression: a gzip file that broke off lost every event of the decompressed block it broke
+/// off in (up to 4 MiB, here the whole file) and reported no shape. The expected figures were
+/// worked out apart from authsift, with Python's zlib on the same truncated bytes: 7,180
+/// bytes come out, five whole lines and 45 bytes of a sixth.
+#[test]
+fn a_gzip_file_that_breaks_off_is_read_up_to_the_break() {
+    let (stdout, stderr, code) = summary("testdata/bad/truncated.ndjson.gz", &[]);
+    assert_eq!(
+        stderr,
+        "authsift: error: testdata/bad/truncated.ndjson.gz: read failed after 7180 bytes: incomplete deflate stream\n\
+         authsift: warning: testdata/bad/truncated.ndjson.gz:6: skipped record (invalid JSON: the line ends inside the record) at byte 7180\n\
+         authsift: warning: testdata/bad/truncated.ndjson.gz: 1 record skipped (invalid JSON 1)\n"
+    );
+    assert_eq!(
+        stdout,
+        format!(
+            "{HEADER}testdata/bad/truncated.ndjson.gz,ndjson+gzip,976,5,0,0,0,1,2024-05-01T13:00:00.000Z,2024-05-01T13:00:28.004Z,{},read failed after 7180 bytes: incomplete deflate stream\n",
+            sha256("testdata/bad/truncated.ndjson.gz")
+        )
+    );
+    assert_eq!(code, 2);
+}
+
+/// As above, for a file whose decompressed data outgrows what shape detection reads first
+/// (309,346 bytes: 216 whole lines, then 1,114 bytes of the 217th, by Python's zlib).
+#[test]
+fn a_long_gzip_file_that_breaks_off_is_read_up_to_the_break() {
+    let (stdout, stderr, code) = summary("testdata/bad/truncated-long.ndjson.gz", &[]);
+    assert_eq!(
+        stderr,
+        "authsift: error: testdata/bad/truncated-long.ndjson.gz: read failed after 309346 bytes: incomplete deflate stream\n\
+         authsift: warning: testdata/bad/truncated-long.ndjson.gz:217: skipped record (invalid JSON: the line ends inside the record) at byte 309346\n\
+         authsift: warning: testdata/bad/truncated-long.ndjson.gz: 1 record skipped (invalid JSON 1)\n"
+    );
+    assert_eq!(
+        stdout,
+        format!(
+            "{HEADER}testdata/bad/truncated-long.ndjson.gz,ndjson+gzip,4795,216,0,0,0,1,2024-05-01T13:00:00.000Z,2024-05-01T13:25:05.215Z,{},read failed after 309346 bytes: incomplete deflate stream\n",
+            sha256("testdata/bad/truncated-long.ndjson.gz")
+        )
+    );
+    assert_eq!(code, 2);
+}
+
 /// Regression: an error that ended the read of a stream early (here `--strict` on a broken
 /// first line of a gzip file several blocks long) left the decompressing thread blocked on a
 /// full channel, and the run never finished.
