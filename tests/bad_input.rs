@@ -357,48 +357,62 @@ fn thread_count_is_bounded() {
     );
 }
 
+/// `summary` of a gzip file that breaks off after `read` decompressed bytes, inside record
+/// `line`: the `events` before the break count, the record it cuts is skipped, and the run
+/// ends with exit 2. `bytes` is the file's size, `first`/`last` its time range.
+fn assert_read_up_to_the_break(
+    path: &str,
+    read: u64,
+    line: u64,
+    (events, bytes): (u64, u64),
+    (first, last): (&str, &str),
+) {
+    let (stdout, stderr, code) = summary(path, &[]);
+    let failure = format!("read failed after {read} bytes: incomplete deflate stream");
+    assert_eq!(
+        stderr,
+        format!(
+            "authsift: error: {path}: {failure}\n\
+             authsift: warning: {path}:{line}: skipped record (invalid JSON: the line ends inside the record) at byte {read}\n\
+             authsift: warning: {path}: 1 record skipped (invalid JSON 1)\n"
+        )
+    );
+    assert_eq!(
+        stdout,
+        format!(
+            "{HEADER}{path},ndjson+gzip,{bytes},{events},0,0,0,1,{first},{last},{},{failure}\n",
+            sha256(path)
+        )
+    );
+    assert_eq!(code, 2);
+}
+
 /// Regression: a gzip file that broke off lost every event of the decompressed block it broke
 /// off in (up to 4 MiB, here the whole file) and reported no shape. The expected figures were
 /// worked out apart from authsift, with Python's zlib on the same truncated bytes: 7,180
 /// bytes come out, five whole lines and 45 bytes of a sixth.
 #[test]
 fn a_gzip_file_that_breaks_off_is_read_up_to_the_break() {
-    let (stdout, stderr, code) = summary("testdata/bad/truncated.ndjson.gz", &[]);
-    assert_eq!(
-        stderr,
-        "authsift: error: testdata/bad/truncated.ndjson.gz: read failed after 7180 bytes: incomplete deflate stream\n\
-         authsift: warning: testdata/bad/truncated.ndjson.gz:6: skipped record (invalid JSON: the line ends inside the record) at byte 7180\n\
-         authsift: warning: testdata/bad/truncated.ndjson.gz: 1 record skipped (invalid JSON 1)\n"
+    assert_read_up_to_the_break(
+        "testdata/bad/truncated.ndjson.gz",
+        7180,
+        6,
+        (5, 976),
+        ("2024-05-01T13:00:00.000Z", "2024-05-01T13:00:28.004Z"),
     );
-    assert_eq!(
-        stdout,
-        format!(
-            "{HEADER}testdata/bad/truncated.ndjson.gz,ndjson+gzip,976,5,0,0,0,1,2024-05-01T13:00:00.000Z,2024-05-01T13:00:28.004Z,{},read failed after 7180 bytes: incomplete deflate stream\n",
-            sha256("testdata/bad/truncated.ndjson.gz")
-        )
-    );
-    assert_eq!(code, 2);
 }
 
 /// As above, for a file whose decompressed data outgrows what shape detection reads first
 /// (309,346 bytes: 216 whole lines, then 1,114 bytes of the 217th, by Python's zlib).
 #[test]
 fn a_long_gzip_file_that_breaks_off_is_read_up_to_the_break() {
-    let (stdout, stderr, code) = summary("testdata/bad/truncated-long.ndjson.gz", &[]);
-    assert_eq!(
-        stderr,
-        "authsift: error: testdata/bad/truncated-long.ndjson.gz: read failed after 309346 bytes: incomplete deflate stream\n\
-         authsift: warning: testdata/bad/truncated-long.ndjson.gz:217: skipped record (invalid JSON: the line ends inside the record) at byte 309346\n\
-         authsift: warning: testdata/bad/truncated-long.ndjson.gz: 1 record skipped (invalid JSON 1)\n"
+    assert_read_up_to_the_break(
+        "testdata/bad/truncated-long.ndjson.gz",
+        309_346,
+        217,
+        (216, 4795),
+        ("2024-05-01T13:00:00.000Z", "2024-05-01T13:25:05.215Z"),
     );
-    assert_eq!(
-        stdout,
-        format!(
-            "{HEADER}testdata/bad/truncated-long.ndjson.gz,ndjson+gzip,4795,216,0,0,0,1,2024-05-01T13:00:00.000Z,2024-05-01T13:25:05.215Z,{},read failed after 309346 bytes: incomplete deflate stream\n",
-            sha256("testdata/bad/truncated-long.ndjson.gz")
-        )
-    );
-    assert_eq!(code, 2);
 }
 
 /// Regression: an error that ended the read of a stream early (here `--strict` on a broken

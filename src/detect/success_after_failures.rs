@@ -380,22 +380,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_target_back_at_a_desk_it_used_before_is_not() {
-        let mut records: Vec<Record> = (0..10)
-            .map(|i| {
-                fail(
-                    at(600 + i * 30),
-                    "ann@example.com",
-                    &format!("198.51.100.{i}"),
-                )
-            })
-            .collect();
-        records.push(success(at(0), "ann@example.com", "192.0.2.200"));
-        records.push(success(at(2000), "ann@example.com", "192.0.2.200"));
-        assert_eq!(run_after(&DETECTION, &records, &[], &attacks(&records)), []);
-    }
-
     /// Ann signs in at her desk, fails `failures` times from elsewhere, then signs in at her
     /// desk again.
     fn back_at_her_desk(failures: i64, desk_before: bool) -> Vec<Record> {
@@ -414,6 +398,12 @@ mod tests {
         records.push(success(at(2000), "ann@example.com", "192.0.2.200"));
         records.sort_by_key(Record::published);
         records
+    }
+
+    #[test]
+    fn the_target_back_at_a_desk_it_used_before_is_not() {
+        let records = back_at_her_desk(10, true);
+        assert_eq!(run_after(&DETECTION, &records, &[], &attacks(&records)), []);
     }
 
     #[test]
