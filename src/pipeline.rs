@@ -936,11 +936,13 @@ where
             continue;
         }
         file.chunks_counted += 1;
+        // A chunk that ends in a cut record reports its end a byte past the data (where the
+        // record's line end would be): the data is all that can be read again.
         let source = file.input.map(|input| ChunkSource {
             input,
             ordinal: file.chunks_counted,
             start: file.buffer_offset as usize + output.start,
-            end: file.buffer_offset as usize + output.end,
+            end: file.buffer_offset as usize + output.end.min(data.len()),
         });
         let chunk = &mut output.sink;
         for t in [chunk.first, chunk.last].into_iter().flatten() {
