@@ -1121,8 +1121,7 @@ where
             }
             Again::Gzip(file) => {
                 let failed = |e: std::io::Error| file.failed(&describe_io(&e));
-                let reader = std::io::BufReader::new(file.open()?);
-                let mut reader = flate2::read::MultiGzDecoder::new(reader);
+                let mut reader = crate::input::source::gunzip(file.open()?);
                 let mut at = 0;
                 for source in these {
                     let skip = source.start.saturating_sub(at) as u64;

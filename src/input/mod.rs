@@ -2,6 +2,7 @@
 //! bytes into events. The parallel driver that feeds chunks to workers is in `crate::pipeline`.
 
 pub mod csv;
+pub mod gunzip;
 pub mod json;
 pub mod lenient;
 pub mod problem;

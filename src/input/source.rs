@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use memmap2::Mmap;
 use sha2::{Digest, Sha256};
 
+use crate::input::gunzip::Gunzip;
 use crate::prefetch::{PAGE, ReadAhead};
 
 /// One input named on the command line, or found below a directory named there.
@@ -168,7 +169,7 @@ impl Source {
                         hash: raw_hash.clone(),
                     };
                     return Ok(Source {
-                        opened: Opened::Stream(Box::new(flate2::read::MultiGzDecoder::new(reader))),
+                        opened: Opened::Stream(Box::new(gunzip(reader))),
                         gzip: true,
                         raw_read,
                         raw_hash,
@@ -218,7 +219,7 @@ impl Source {
                     hash: raw_hash.clone(),
                 };
                 let opened: Box<dyn Read + Send> = if gzip {
-                    Box::new(flate2::read::MultiGzDecoder::new(reader))
+                    Box::new(gunzip(reader))
                 } else {
                     Box::new(reader)
                 };
@@ -231,6 +232,11 @@ impl Source {
             }
         }
     }
+}
+
+/// A gzip decompressor over `reader`, read in pieces of 64 KiB.
+pub fn gunzip<R: Read>(reader: R) -> Gunzip<io::BufReader<R>> {
+    Gunzip::new(io::BufReader::with_capacity(1 << 16, reader))
 }
 
 /// Counts (and optionally hashes) the raw bytes a stream reader consumes.
