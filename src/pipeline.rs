@@ -14,7 +14,7 @@ use crate::dedup::{FingerprintSet, window_of};
 use crate::error::Error;
 use crate::event::{Event, Parts};
 use crate::filter::Filter;
-use crate::input::problem::Problem;
+use crate::input::problem::{Problem, ProblemKind};
 use crate::input::source::{InputPath, Mapped, Opened, Source, describe_io, expand, hex_digest};
 use crate::input::{Chunk, ChunkOutput, Detected, EventSink, Shape, detect};
 use crate::memory::release_freed;
@@ -589,6 +589,7 @@ where
             });
             state.inputs.len() - 1
         });
+        let mut broken = broken_off.is_some();
         if let Some(reason) = broken_off {
             fail(report, reason, strict)?;
         }
@@ -602,10 +603,13 @@ where
         let mut start = body_start;
         loop {
             if eof || buffer.len() - start >= state.options.chunk_size * CHUNKS_PER_STREAM_BATCH {
+                // A CSV row cut inside its last field still splits into fields: when the
+                // stream broke off, the text after the last whole row is a cut record.
+                let cut_row = eof && broken && matches!(shape, Shape::Csv(_));
                 let batch = read_batch(
                     &buffer,
                     (start, buffer.len()),
-                    eof,
+                    eof && !cut_row,
                     &shape,
                     state.options,
                     make,
@@ -613,6 +617,9 @@ where
                 let end = batch.end;
                 count_batch(&buffer, batch, &shape, &mut file, state, make)?;
                 if eof {
+                    if cut_row {
+                        report_cut_record(&buffer, end, &mut file, state.options)?;
+                    }
                     return Ok(());
                 }
                 if end == start && buffer.len() - start > state.options.max_record {
@@ -636,6 +643,7 @@ where
             match next_block(&mut buffer) {
                 Ok(more) => eof = !more,
                 Err(reason) => {
+                    broken = true;
                     let at = file.buffer_offset + buffer.len() as u64;
                     fail(
                         file.report,
@@ -647,6 +655,36 @@ where
             }
         }
     })
+}
+
+/// Reports what follows `end` in `data`, the last whole record of a stream that broke off, as
+/// one truncated record.
+fn report_cut_record(
+    data: &[u8],
+    end: usize,
+    file: &mut FileState<'_>,
+    options: &Options,
+) -> Result<(), Error> {
+    let rest = data.get(end..).unwrap_or_default();
+    let Some(first) = rest.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Ok(());
+    };
+    let cut = Problem::new(
+        ProblemKind::Truncated,
+        end + first,
+        format!(
+            "{} bytes, the input breaks off inside the record",
+            rest.len() - first
+        ),
+    );
+    report_problems(
+        data,
+        &[cut],
+        file.report,
+        &mut file.lines,
+        file.buffer_offset,
+        options,
+    )
 }
 
 /// Reads a stream into blocks on its own thread, so decompression overlaps parsing.

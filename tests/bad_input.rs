@@ -415,6 +415,33 @@ fn a_long_gzip_file_that_breaks_off_is_read_up_to_the_break() {
     );
 }
 
+/// Regression: a CSV row cut inside its last field by a gzip file breaking off still split
+/// into every field, and was counted as an event with a cut uuid (and so as a new event when
+/// it repeats one already read). Five rows stored uncompressed, the data cut 10 bytes before
+/// its end, inside the fifth row's uuid: four events and the cut row.
+#[test]
+fn a_csv_row_cut_by_a_gzip_file_breaking_off_is_a_truncated_record() {
+    let path = "testdata/bad/truncated-row.csv.gz";
+    let (stdout, stderr, code) = summary(path, &[]);
+    let failure = "read failed after 650 bytes: incomplete deflate stream";
+    assert_eq!(
+        stderr,
+        format!(
+            "authsift: error: {path}: {failure}\n\
+             authsift: warning: {path}:6: skipped record (truncated record: 107 bytes, the input breaks off inside the record) at byte 543\n\
+             authsift: warning: {path}: 1 record skipped (truncated record 1)\n"
+        )
+    );
+    assert_eq!(
+        stdout,
+        format!(
+            "{HEADER}{path},csv-camel+gzip,665,4,0,0,0,1,2024-05-01T13:00:00.000Z,2024-05-01T13:03:00.000Z,{},{failure}\n",
+            sha256(path)
+        )
+    );
+    assert_eq!(code, 2);
+}
+
 /// Regression: an error that ended the read of a stream early (here `--strict` on a broken
 /// first line of a gzip file several blocks long) left the decompressing thread blocked on a
 /// full channel, and the run never finished.
