@@ -15,7 +15,9 @@ use crate::error::Error;
 use crate::event::{Event, Parts};
 use crate::filter::Filter;
 use crate::input::problem::{Problem, ProblemKind};
-use crate::input::source::{InputPath, Mapped, Opened, Source, describe_io, expand, hex_digest};
+use crate::input::source::{
+    InputPath, Mapped, Opened, Source, describe_io, expand, file_facts, hex_digest,
+};
 use crate::input::{Chunk, ChunkOutput, Detected, EventSink, Shape, detect};
 use crate::memory::release_freed;
 use crate::time::Timestamp;
@@ -412,6 +414,22 @@ where
                 .and_then(|h| std::sync::Arc::try_unwrap(h).ok())
                 .and_then(|m| m.into_inner().ok())
                 .map(hex_digest);
+            // Decompression that failed stopped reading the file where it failed; its size
+            // and hash are still those of the whole file.
+            if let (Some(_), InputPath::File(path)) = (&report.error, input) {
+                match file_facts(path, state.options.hash) {
+                    Ok((bytes, sha256)) => {
+                        report.bytes = bytes;
+                        report.sha256 = sha256;
+                    }
+                    Err(error) => {
+                        let read = report.error.take().unwrap_or_default();
+                        let again = describe_io(&error);
+                        report.error =
+                            Some(format!("{read}; reading it whole for its hash: {again}"));
+                    }
+                }
+            }
         }
     }
     progress.set_position(progress_base + report.bytes);

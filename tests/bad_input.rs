@@ -415,6 +415,45 @@ fn a_long_gzip_file_that_breaks_off_is_read_up_to_the_break() {
     );
 }
 
+/// Regression: a gzip file with a fault in its compressed data (one byte changed at 37,500 of
+/// 72,997) lost what the failing read had decompressed, 33 whole records here, and reported
+/// the size and SHA-256 of the compressed bytes read before the fault as the file's. Python's
+/// zlib, fed a byte at a time, fails at byte 37,512 after 522,428 bytes: 255 whole lines.
+#[test]
+fn a_corrupt_gzip_file_is_read_up_to_the_fault_and_hashed_whole() {
+    let path = "testdata/bad/corrupt.ndjson.gz";
+    let failure = "read failed after 522428 bytes: corrupt gzip data (invalid bit length repeat)";
+    let (stdout, stderr, code) = summary(path, &[]);
+    assert_eq!(
+        stderr,
+        format!(
+            "authsift: error: {path}: {failure}\n\
+             authsift: warning: {path}:256: skipped record (invalid JSON: the line ends inside the record) at byte 522428\n\
+             authsift: warning: {path}: 1 record skipped (invalid JSON 1)\n"
+        )
+    );
+    assert_eq!(
+        stdout,
+        format!(
+            "{HEADER}{path},ndjson+gzip,72997,255,0,0,0,1,2024-05-01T00:14:54.643Z,2024-05-02T13:26:29.297Z,{},{failure}\n",
+            sha256(path)
+        )
+    );
+    assert_eq!(code, 2);
+    // On standard input, the same events.
+    let output = authsift()
+        .args(["summary", "--format", "csv", "-"])
+        .pipe_stdin(path)
+        .unwrap()
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("\n<stdin>,ndjson+gzip,") && stdout.contains(",255,0,0,0,1,"),
+        "{stdout}"
+    );
+}
+
 /// Regression: a CSV row cut inside its last field by a gzip file breaking off still split
 /// into every field, and was counted as an event with a cut uuid (and so as a new event when
 /// it repeats one already read). Five rows stored uncompressed, the data cut 10 bytes before

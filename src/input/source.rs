@@ -260,6 +260,29 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Lower-case hex of a SHA-256 digest.
+/// The size and (with `hash`) SHA-256 of the file at `path`, read whole: the custody facts of
+/// a compressed file whose decompression stopped before its end.
+pub fn file_facts(path: &Path, hash: bool) -> io::Result<(u64, Option<String>)> {
+    let mut file = File::open(path)?;
+    if !hash {
+        return Ok((file.metadata()?.len(), None));
+    }
+    let mut digest = Sha256::new();
+    let mut block = vec![0u8; 1 << 16];
+    let mut len = 0u64;
+    loop {
+        match file.read(&mut block) {
+            Ok(0) => return Ok((len, Some(hex_digest(digest)))),
+            Ok(n) => {
+                digest.update(&block[..n]);
+                len += n as u64;
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 pub fn hex_digest(hash: Sha256) -> String {
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
