@@ -259,7 +259,6 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Lower-case hex of a SHA-256 digest.
 /// The size and (with `hash`) SHA-256 of the file at `path`, read whole: the custody facts of
 /// a compressed file whose decompression stopped before its end.
 pub fn file_facts(path: &Path, hash: bool) -> io::Result<(u64, Option<String>)> {
@@ -283,6 +282,7 @@ pub fn file_facts(path: &Path, hash: bool) -> io::Result<(u64, Option<String>)> 
     }
 }
 
+/// Lower-case hex of a SHA-256 digest.
 pub fn hex_digest(hash: Sha256) -> String {
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
