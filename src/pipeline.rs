@@ -14,6 +14,7 @@ use crate::dedup::{FingerprintSet, window_of};
 use crate::error::Error;
 use crate::event::{Event, Parts};
 use crate::filter::Filter;
+use crate::input::gunzip::may_have_cut;
 use crate::input::problem::{Problem, ProblemKind};
 use crate::input::source::{
     InputPath, Mapped, Opened, Source, describe_io, expand, file_facts, hex_digest,
@@ -557,13 +558,14 @@ where
         // instead of blocking forever.
         let (sender, blocks) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
         scope.spawn(move || pump(reader, sender));
-        let next_block = |buffer: &mut Vec<u8>| -> Result<bool, String> {
+        // A failure comes with whether it may have cut the last record read before it.
+        let next_block = |buffer: &mut Vec<u8>| -> Result<bool, (String, bool)> {
             match blocks.recv() {
                 Ok(Ok(block)) => {
                     buffer.extend_from_slice(&block);
                     Ok(true)
                 }
-                Ok(Err(error)) => Err(describe_io(&error)),
+                Ok(Err(error)) => Err((describe_io(&error), may_have_cut(&error))),
                 Err(_) => Ok(false),
             }
         };
@@ -572,18 +574,20 @@ where
         // A stream that breaks off (a truncated or corrupt gzip file) is still read up to the
         // break, and the failure reported after.
         let mut broken_off = None;
+        let mut cut = false;
         // Enough bytes to recognise the shape from.
         while !eof && buffer.len() < 1 << 16 {
             match next_block(&mut buffer) {
                 Ok(more) => eof = !more,
-                Err(reason) if buffer.is_empty() || strict => {
+                Err((reason, _)) if buffer.is_empty() || strict => {
                     return fail(report, format!("read failed: {reason}"), strict);
                 }
-                Err(reason) => {
+                Err((reason, may_have_cut)) => {
                     broken_off = Some(format!(
                         "read failed after {} bytes: {reason}",
                         buffer.len()
                     ));
+                    cut = may_have_cut;
                     eof = true;
                 }
             }
@@ -607,7 +611,6 @@ where
             });
             state.inputs.len() - 1
         });
-        let mut broken = broken_off.is_some();
         if let Some(reason) = broken_off {
             fail(report, reason, strict)?;
         }
@@ -622,8 +625,9 @@ where
         loop {
             if eof || buffer.len() - start >= state.options.chunk_size * CHUNKS_PER_STREAM_BATCH {
                 // A CSV row cut inside its last field still splits into fields: when the
-                // stream broke off, the text after the last whole row is a cut record.
-                let cut_row = eof && broken && matches!(shape, Shape::Csv(_));
+                // stream broke off inside its data, the text after the last whole row is a
+                // cut record.
+                let cut_row = eof && cut && matches!(shape, Shape::Csv(_));
                 let batch = read_batch(
                     &buffer,
                     (start, buffer.len()),
@@ -660,8 +664,8 @@ where
             }
             match next_block(&mut buffer) {
                 Ok(more) => eof = !more,
-                Err(reason) => {
-                    broken = true;
+                Err((reason, may_have_cut)) => {
+                    cut = may_have_cut;
                     let at = file.buffer_offset + buffer.len() as u64;
                     fail(
                         file.report,

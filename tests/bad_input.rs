@@ -481,6 +481,25 @@ fn a_csv_row_cut_by_a_gzip_file_breaking_off_is_a_truncated_record() {
     assert_eq!(code, 2);
 }
 
+/// Regression (found in review): a whole gzip member, checksum and all, then 16 zero bytes of
+/// padding. The member's CSV has no newline after its last row, which was then taken for a
+/// row cut by the failure after it. All four rows are events; the padding is still reported.
+#[test]
+fn a_whole_gzip_member_followed_by_padding_keeps_its_last_row() {
+    let path = "testdata/bad/padded.csv.gz";
+    let (stdout, stderr, code) = summary(path, &[]);
+    let failure = "read failed after 2960 bytes: corrupt gzip data (incorrect header check)";
+    assert_eq!(stderr, format!("authsift: error: {path}: {failure}\n"));
+    assert_eq!(
+        stdout,
+        format!(
+            "{HEADER}{path},csv-camel+gzip,2999,4,0,0,0,0,2024-05-01T12:10:00.000Z,2024-05-01T13:05:00.123Z,{},{failure}\n",
+            sha256(path)
+        )
+    );
+    assert_eq!(code, 2);
+}
+
 /// Regression: an error that ended the read of a stream early (here `--strict` on a broken
 /// first line of a gzip file several blocks long) left the decompressing thread blocked on a
 /// full channel, and the run never finished.

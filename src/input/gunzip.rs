@@ -18,6 +18,8 @@ pub struct Gunzip<R> {
     inflate: Decompress,
     /// A member ended: the next byte, if any, starts another.
     between_members: bool,
+    /// The data handed on so far ends where a member ended, checksum and all.
+    at_member_end: bool,
     /// The failure after the bytes last handed on.
     failed: Option<io::Error>,
 }
@@ -28,9 +30,38 @@ impl<R: BufRead> Gunzip<R> {
             inner,
             inflate: Decompress::new_gzip(WINDOW_BITS),
             between_members: false,
+            at_member_end: false,
             failed: None,
         }
     }
+}
+
+impl<R> Gunzip<R> {
+    /// The failure to report, of `kind` unless the data handed on is whole regardless: it
+    /// ended with a member (what follows is no gzip member, or one cut before any data), or
+    /// only its checksum failed. Those are [`io::ErrorKind::Other`], so that a reader knows
+    /// the last record it holds was not cut.
+    fn failure(&self, kind: io::ErrorKind, message: Option<&str>) -> io::Error {
+        let checksum = matches!(
+            message,
+            Some("incorrect data check" | "incorrect length check")
+        );
+        let kind = if self.at_member_end || checksum {
+            io::ErrorKind::Other
+        } else {
+            kind
+        };
+        let text = match message {
+            Some(message) => format!("corrupt gzip data ({message})"),
+            None => "incomplete deflate stream".to_string(),
+        };
+        io::Error::new(kind, text)
+    }
+}
+
+/// Whether `error`, from a [`Gunzip`], may have cut the last record read before it.
+pub fn may_have_cut(error: &io::Error) -> bool {
+    error.kind() != io::ErrorKind::Other
 }
 
 impl<R: BufRead> Read for Gunzip<R> {
@@ -61,29 +92,22 @@ impl<R: BufRead> Read for Gunzip<R> {
             let consumed = (self.inflate.total_in() - in_before) as usize;
             let produced = (self.inflate.total_out() - out_before) as usize;
             self.inner.consume(consumed);
+            if produced > 0 {
+                self.at_member_end = false;
+            }
             match status {
                 Ok(Status::StreamEnd) => {
                     self.between_members = true;
+                    self.at_member_end = true;
                     if produced > 0 {
                         return Ok(produced);
                     }
                 }
                 Ok(_) if produced > 0 => return Ok(produced),
-                Ok(_) if at_end => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "incomplete deflate stream",
-                    ));
-                }
+                Ok(_) if at_end => return Err(self.failure(io::ErrorKind::UnexpectedEof, None)),
                 Ok(_) => {}
                 Err(error) => {
-                    let error = io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "corrupt gzip data ({})",
-                            error.message().unwrap_or("invalid data")
-                        ),
-                    );
+                    let error = self.failure(io::ErrorKind::InvalidData, error.message());
                     if produced == 0 {
                         return Err(error);
                     }
@@ -168,6 +192,33 @@ mod tests {
         // Before the fault the data is the original's; the fault itself may garble a little.
         let common = whole.iter().zip(&data).take_while(|(a, b)| a == b).count();
         assert!(common > data.len() / 4, "{common} bytes before the fault");
+    }
+
+    /// Reads all of `compressed` and returns whether its failure may have cut the data.
+    fn may_cut(compressed: &[u8]) -> bool {
+        let mut gunzip = Gunzip::new(compressed);
+        let mut out = Vec::new();
+        let failure = gunzip.read_to_end(&mut out).unwrap_err();
+        may_have_cut(&failure)
+    }
+
+    #[test]
+    fn only_a_failure_inside_the_data_may_have_cut_it() {
+        let data = text(300);
+        let whole = gzip(&data);
+        // Cut inside the data, and inside the trailer after it: either may have cut a record.
+        assert!(may_cut(&whole[..whole.len() / 2]));
+        assert!(may_cut(&whole[..whole.len() - 4]));
+        // Zero padding, text, or a member cut in its header after a whole member: the data
+        // before is whole.
+        for after in [&[0u8; 16][..], b"junk", &[0x1f, 0x8b]] {
+            assert!(!may_cut(&[&whole[..], after].concat()), "{after:?}");
+        }
+        // A checksum that fails: the data came out whole, if altered.
+        let mut bad_check = whole.clone();
+        let crc = bad_check.len() - 8;
+        bad_check[crc] ^= 1;
+        assert!(!may_cut(&bad_check));
     }
 
     #[test]
